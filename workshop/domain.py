@@ -190,7 +190,7 @@ def validate_proposal(raw: Mapping[str, Any]) -> ProposalInput:
             value = criteria_raw.get(name)
             if value in (None, ""):
                 continue
-            if value not in ASSESSMENT_LABELS:
+            if not isinstance(value, str) or value not in ASSESSMENT_LABELS:
                 errors[f"criteria.{name}"] = N_("Välj ja, delvis eller nej.")
             else:
                 criteria[name] = str(value)
@@ -327,7 +327,10 @@ def _validate_answer(method: VoteMethod, value: Any) -> Any:
     # CRITERIA: every criterion must be answered for a proposal the voter rates.
     if not isinstance(value, Mapping) or set(value) != set(CRITERIA):
         raise bad
-    if any(value[name] not in ASSESSMENT_LABELS for name in CRITERIA):
+    if any(
+        not isinstance(value[name], str) or value[name] not in ASSESSMENT_LABELS
+        for name in CRITERIA
+    ):
         raise bad
     return {name: value[name] for name in CRITERIA}
 
@@ -568,15 +571,20 @@ def parse_goal_lines(text: str) -> list[GoalInput]:
     import io
 
     goals: list[GoalInput] = []
-    lines = [line for line in (text or "").splitlines() if line.strip()]
+    # Blank lines are skipped, but errors name the line number as pasted.
+    numbered = [(n, line) for n, line in enumerate((text or "").splitlines(), 1) if line.strip()]
+    lines = [line for _, line in numbered]
     if not lines:
         raise DomainError(N_("Det finns inga mål att importera."), code="empty_import")
     sample = lines[0]
     delimiter = ";" if ";" in sample else "\t" if "\t" in sample else ","
     reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
-    for lineno, row in enumerate(reader, start=1):
+    consumed = 0
+    for row in reader:
+        first, consumed = consumed, reader.line_num
+        lineno = numbered[first][0]
         cells = [c.strip() for c in row] + [""] * 5
-        if lineno == 1 and cells[2].lower() in {"mål", "mal", "goal", "text"}:
+        if first == 0 and cells[2].lower() in {"mål", "mal", "goal", "text"}:
             continue
         try:
             goals.append(

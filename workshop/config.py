@@ -1,0 +1,56 @@
+"""Configuration from the environment, with defaults that work on a laptop."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from pathlib import Path
+from typing import Any
+
+
+def lan_address() -> str:
+    """Guess this machine's LAN address so phones on the same network can reach it."""
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+    except OSError:
+        infos = []
+    for info in infos:
+        address = str(info[4][0])
+        if not address.startswith("127."):
+            return address
+    return "127.0.0.1"
+
+
+def secret_key(instance_path: Path) -> str:
+    """Return SECRET_KEY, or one generated once and kept in the instance folder."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance_path / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: Path) -> dict[str, Any]:
+    port = int(os.environ.get("PORT", "5000"))
+    host = os.environ.get("HOST", "0.0.0.0")
+    public = os.environ.get("PUBLIC_URL") or f"http://{lan_address()}:{port}"
+    return {
+        "SECRET_KEY": secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
+        or f"sqlite:///{instance_path / 'malverkstad.db'}",
+        "HOST": host,
+        "PORT": port,
+        "PUBLIC_URL": public.rstrip("/"),
+        "FACILITATOR_USERNAME": os.environ.get("FACILITATOR_USERNAME", "samtalsledare"),
+        "FACILITATOR_PASSWORD": os.environ.get("FACILITATOR_PASSWORD") or None,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": public.startswith("https://"),
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 14,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "BABEL_DEFAULT_LOCALE": "sv",
+        "LANGUAGES": ["sv", "en"],
+    }

@@ -1,0 +1,290 @@
+"""Socket.IO handlers: parse, authorize, call a service, then push state after the commit.
+
+Each handler returns an acknowledgement ``{"ok": true, ...}`` or ``{"ok": false, "error",
+"code", "fields"}``. The connection's workshop and role come from ``connect``, never from the
+payload. Every event is listed in docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import request, session
+from flask_socketio import ConnectionRefusedError, disconnect, join_room
+
+from . import services, state
+from .domain import N_, DomainError, Forbidden
+from .extensions import db, socketio
+from .live import (
+    Connection,
+    connection,
+    error_payload,
+    forget,
+    push_state,
+    register,
+    room,
+    sids_of_participant,
+)
+from .models import Facilitator, Participant
+
+Handler = Callable[[Connection, dict[str, Any]], dict[str, Any] | None]
+
+
+@socketio.on("connect")
+def on_connect(auth: Any = None) -> None:
+    """Sent by every client on connect; joins the room of its workshop and audience.
+
+    ``auth`` is ``{"workshop": id, "role": "facilitator"|"screen"|"people", "key"?}``. The role
+    is checked against the signed session cookie (or the presenter key), never trusted.
+    """
+    if not isinstance(auth, dict):
+        raise ConnectionRefusedError("auth_required")
+    try:
+        workshop = services.get_workshop(int(auth.get("workshop")))
+    except (TypeError, ValueError, DomainError):
+        raise ConnectionRefusedError("unknown_workshop") from None
+    role = auth.get("role")
+    facilitator_id = session.get("facilitator_id")
+    if facilitator_id is not None and db.session.get(Facilitator, facilitator_id) is None:
+        facilitator_id = None
+    if role == "facilitator":
+        if facilitator_id is None:
+            raise ConnectionRefusedError("login_required")
+        conn = Connection(workshop.id, "facilitator", facilitator_id=facilitator_id)
+    elif role == "screen":
+        if facilitator_id is None and auth.get("key") != workshop.screen_key:
+            raise ConnectionRefusedError("login_required")
+        conn = Connection(workshop.id, "screen")
+    elif role == "people":
+        token = (session.get("p") or {}).get(str(workshop.id))
+        participant = services.participant_for(workshop.id, token)
+        if participant is None:
+            raise ConnectionRefusedError("join_required")
+        conn = Connection(workshop.id, "people", participant_id=participant.id)
+    else:
+        raise ConnectionRefusedError("bad_role")
+    register(request.sid, conn)
+    join_room(room(workshop.id, conn.role))
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_args: Any) -> None:
+    """Sent by the transport when a client goes away; nobody is told, counts follow later."""
+    forget(request.sid)
+
+
+def event(name: str, *, roles: tuple[str, ...], push: bool = True) -> Callable[[Handler], Any]:
+    """Register a handler that runs only for the given roles and pushes state after success."""
+
+    def decorator(fn: Handler) -> Any:
+        @functools.wraps(fn)
+        def wrapper(payload: Any = None) -> dict[str, Any]:
+            conn = connection(request.sid)
+            if conn is None:
+                return error_payload(DomainError(N_("Du är inte ansluten."), code="not_connected"))
+            if conn.role not in roles:
+                return error_payload(Forbidden())
+            if payload is None:
+                payload = {}
+            if not isinstance(payload, dict):
+                return error_payload(
+                    DomainError(N_("Meddelandet kunde inte läsas."), code="bad_payload")
+                )
+            try:
+                result = fn(conn, payload) or {}
+            except DomainError as exc:
+                db.session.rollback()
+                return error_payload(exc)
+            if push:
+                push_state(conn.workshop_id)
+            return {"ok": True, **result}
+
+        socketio.on_event(name, wrapper)
+        return wrapper
+
+    return decorator
+
+
+FACILITATOR = ("facilitator",)
+EVERYONE = ("facilitator", "screen", "people")
+
+
+def _participant(conn: Connection) -> Participant:
+    participant = db.session.get(Participant, conn.participant_id)
+    if participant is None or participant.removed:
+        raise Forbidden(N_("Du är inte längre med i dialogen."))
+    return participant
+
+
+@event("state:get", roles=EVERYONE, push=False)
+def on_state_get(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]:
+    """Sent by any client after (re)connecting; the sender alone gets the current state.
+
+    A phone adds ``secret`` to get back its own proposals and ballot.
+    """
+    workshop = services.get_workshop(conn.workshop_id)
+    if conn.role == "facilitator":
+        return {"state": state.facilitator_state(workshop)}
+    result: dict[str, Any] = {"state": state.public_state(workshop)}
+    if conn.role == "people":
+        result["own"] = state.own_state(workshop, _participant(conn), payload.get("secret"))
+    return result
+
+
+@event("proposal:add", roles=("people", "facilitator"))
+def on_proposal_add(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]:
+    """Sent by a phone (or the facilitator) with a proposal; all audiences get new state.
+
+    A retry with the same ``client_id`` is acknowledged with the proposal stored first.
+    """
+    participant = _participant(conn) if conn.role == "people" else None
+    proposal, created = services.add_proposal(
+        conn.workshop_id,
+        payload.get("goal_id"),
+        payload.get("proposal") or {},
+        client_id=payload.get("client_id"),
+        participant=participant,
+        secret=payload.get("secret"),
+    )
+    return {"proposal": state.proposal_data(proposal), "created": created}
+
+
+@event("vote:cast", roles=("people",))
+def on_vote_cast(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]:
+    """Sent by a phone with its ballot; all audiences get the new "X av Y" count.
+
+    The tally itself reaches only the facilitator until it is revealed.
+    """
+    changed = services.cast_vote(
+        _participant(conn), payload.get("round_id"), payload.get("secret"), payload.get("answers")
+    )
+    return {"changed": changed}
+
+
+@event("participant:leave", roles=("people",))
+def on_participant_leave(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by a phone whose person leaves; all audiences get the new count."""
+    services.leave(_participant(conn))
+
+
+@event("workshop:start", roles=FACILITATOR)
+def on_workshop_start(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator to open the dialogue; every audience gets the first goal."""
+    services.start_workshop(conn.workshop_id)
+
+
+@event("workshop:close", roles=FACILITATOR)
+def on_workshop_close(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator to end the dialogue; every audience is told it is closed."""
+    services.close_workshop(conn.workshop_id)
+
+
+@event("workshop:reopen", roles=FACILITATOR)
+def on_workshop_reopen(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator to reopen a closed dialogue; every audience follows."""
+    services.reopen_workshop(conn.workshop_id)
+
+
+@event("goal:select", roles=FACILITATOR)
+def on_goal_select(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator to move the room to a goal; every audience follows."""
+    services.select_goal(conn.workshop_id, services._as_id(payload.get("goal_id")))
+
+
+@event("phase:set", roles=FACILITATOR)
+def on_phase_set(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator to change a goal's phase (opening a vote takes ``method``).
+
+    Every audience gets the new phase; moving to "resultat" reveals the tally to all.
+    """
+    services.set_phase(
+        conn.workshop_id,
+        services._as_id(payload.get("goal_id")),
+        str(payload.get("phase", "")),
+        payload.get("method"),
+        payload.get("dot_budget"),
+    )
+
+
+@event("timer:set", roles=FACILITATOR)
+def on_timer_set(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator to start, extend (+1 min) or stop the timer; all see it."""
+    services.timer(conn.workshop_id, str(payload.get("action", "")), payload.get("seconds"))
+
+
+@event("proposal:edit", roles=FACILITATOR)
+def on_proposal_edit(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator to reword a proposal; all audiences see it marked as edited."""
+    services.edit_proposal(conn.workshop_id, payload.get("id"), payload.get("proposal") or {})
+
+
+@event("proposal:merge", roles=FACILITATOR)
+def on_proposal_merge(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]:
+    """Sent by the facilitator to merge proposals into one; all audiences get new state."""
+    merged = services.merge_proposals(
+        conn.workshop_id, payload.get("ids"), payload.get("proposal") or {}
+    )
+    return {"proposal": state.proposal_data(merged)}
+
+
+@event("proposal:hide", roles=FACILITATOR)
+def on_proposal_hide(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator to hide a proposal with a reason; all audiences get new state."""
+    services.hide_proposal(conn.workshop_id, payload.get("id"), payload.get("reason"))
+
+
+@event("proposal:restore", roles=FACILITATOR)
+def on_proposal_restore(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator to bring back a hidden or parked proposal."""
+    services.restore_proposal(conn.workshop_id, payload.get("id"))
+
+
+@event("proposal:park", roles=FACILITATOR)
+def on_proposal_park(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator to move a proposal to the parking lot."""
+    services.park_proposal(conn.workshop_id, payload.get("id"))
+
+
+@event("proposal:publish", roles=FACILITATOR)
+def on_proposal_publish(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator to show (or withdraw) proposals on the presenter and phones."""
+    services.publish_proposals(
+        conn.workshop_id, payload.get("ids"), bool(payload.get("published", True))
+    )
+
+
+@event("parking:add", roles=FACILITATOR)
+def on_parking_add(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator to write a point on the parking lot."""
+    services.add_parking(conn.workshop_id, payload.get("text"), payload.get("goal_id"))
+
+
+@event("decision:record", roles=FACILITATOR)
+def on_decision_record(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator to record the goal's proposed ambition level or inriktningsmål.
+
+    Every audience gets the goal in the phase "beslut" with the recorded text.
+    """
+    services.record_decision(conn.workshop_id, payload.get("goal_id"), payload)
+
+
+@event("participant:update", roles=FACILITATOR)
+def on_participant_update(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator to make a participant an observer, or to remove them.
+
+    A removed participant's phones get ``removed`` and are disconnected.
+    """
+    removed = payload.get("removed")
+    participant = services.set_participant(
+        conn.workshop_id,
+        services._as_id(payload.get("id")),
+        role=payload.get("role"),
+        removed=bool(removed) if removed is not None else None,
+    )
+    if participant.removed:
+        for sid in sids_of_participant(participant.id):
+            socketio.emit("removed", {}, to=sid)
+            disconnect(sid=sid)
+            forget(sid)

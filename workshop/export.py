@@ -1,0 +1,322 @@
+"""Render the proposal for decision (``domain.DecisionDocument``) as DOCX and Markdown.
+
+The renderers only lay out what ``domain.consolidate`` decided; they add fixed headings (Swedish
+msgids passed through ``gettext``) and treat every value from the model as plain text. Nothing
+here imports Flask.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Callable, Iterable
+
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.shared import Cm, Pt
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from .domain import N_, AppendixGoal, DecisionDocument, GoalSection, Line
+
+Gettext = Callable[[str], str]
+
+LANGUAGE = "sv-SE"
+
+# Characters XML 1.0 does not allow (lxml refuses them, so python-docx raises on them).
+_XML_ILLEGAL = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+# Backslash-escaped: every ASCII punctuation character that CommonMark, GFM or common extensions
+# give a meaning (emphasis, links, headings, lists, code, tables, strikethrough, autolinks, math,
+# footnotes, entities). "<" and ">" become entities so no HTML or autolink can form.
+_MD_ESCAPED = frozenset("\\`*_{}[]()#+-.!|~=:@&^$")
+_MD_ENTITIES = {"<": "&lt;", ">": "&gt;"}
+
+
+def xml_safe(text: str) -> str:
+    """Return ``text`` without the characters XML 1.0 cannot hold (VT and FF become newlines)."""
+    return _XML_ILLEGAL.sub("", str(text).replace("\v", "\n").replace("\f", "\n"))
+
+
+def md_escape(text: str) -> str:
+    """Escape ``text`` so Markdown shows it literally, on one line, as part of a paragraph."""
+    lines = (xml_safe(line).strip() for line in str(text).splitlines())
+    flat = " / ".join(line for line in lines if line)
+    out = []
+    for ch in flat:
+        if ch in _MD_ENTITIES:
+            out.append(_MD_ENTITIES[ch])
+        elif ch in _MD_ESCAPED:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def export_filename(doc: DecisionDocument, ext: str) -> str:
+    """Return the download name for ``doc`` with extension ``ext``, in plain ASCII."""
+    stem = re.sub(r"[^0-9A-Za-z._-]+", "-", doc.filename_stem).strip("-.") or "forslag-till-beslut"
+    suffix = re.sub(r"[^0-9A-Za-z]+", "", ext.lstrip(".")) or "txt"
+    return f"{stem}.{suffix}"
+
+
+# --- DOCX -------------------------------------------------------------------------------------
+
+
+def render_docx(doc: DecisionDocument, gettext: Gettext = N_) -> bytes:
+    """Render ``doc`` as a tjänsteskrivelse in DOCX and return the file's bytes."""
+    _ = gettext
+    out = Document()
+    _set_language(out)
+    _set_properties(out, doc)
+
+    section = out.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)  # A4, not the template's Letter
+    section.left_margin = section.right_margin = Cm(2.5)
+    section.top_margin = section.bottom_margin = Cm(2.5)
+    header = section.header.paragraphs[0]
+    header.text = xml_safe(" · ".join(p for p in (doc.organisation, doc.unit) if p))
+
+    if doc.organisation:
+        out.add_paragraph().add_run(xml_safe(doc.organisation)).bold = True
+    if doc.unit:
+        out.add_paragraph(xml_safe(doc.unit))
+    if doc.dnr:
+        out.add_paragraph(xml_safe(_("Dnr %(dnr)s") % {"dnr": doc.dnr}))
+    if doc.date:
+        _labelled(out.add_paragraph(), _("Datum"), doc.date)
+    if doc.recipient:
+        out.add_paragraph(xml_safe(_("Till %(recipient)s") % {"recipient": doc.recipient}))
+
+    out.add_heading(xml_safe(doc.title), 0)
+
+    out.add_heading(xml_safe(_("Förslag till beslut")), 1)
+    for point in doc.decision_points:
+        out.add_paragraph(xml_safe(point), style="List Number")
+
+    _section(out, _("Sammanfattning"), doc.summary)
+    _section(out, _("Ärendet"), doc.background)
+    for goal in doc.goals:
+        _docx_goal(out, goal, _)
+    _section(out, _("Bedömning"), doc.assessment)
+
+    out.add_heading(xml_safe(_("Parkeringsplats")), 1)
+    _bullets(out, doc.parking)
+    if not doc.parking:
+        out.add_paragraph(xml_safe(_("Inga punkter parkerades.")))
+
+    _section(out, _("Beslutet ska skickas till"), [doc.send_to])
+    _section(out, _("Handläggare"), [doc.officer])
+
+    appendix = out.add_heading(xml_safe(_("Bilaga: Alla förslag och röstresultat")), 1)
+    appendix.paragraph_format.page_break_before = True
+    for goal in doc.appendix:
+        _docx_appendix_goal(out, goal, _)
+
+    buffer = io.BytesIO()
+    out.save(buffer)
+    return buffer.getvalue()
+
+
+def _set_language(out: DocxDocument) -> None:
+    """Make Swedish the proofing language of every style that does not set its own."""
+    styles = out.styles.element
+    langs = styles.xpath("w:docDefaults/w:rPrDefault/w:rPr/w:lang")
+    if langs:
+        langs[0].set("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}val", LANGUAGE)
+
+
+def _set_properties(out: DocxDocument, doc: DecisionDocument) -> None:
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    props = out.core_properties
+    props.title = xml_safe(doc.title)[:255]
+    props.author = xml_safe(doc.organisation)[:255]
+    props.last_modified_by = xml_safe(doc.organisation)[:255]
+    props.identifier = xml_safe(doc.dnr)[:255]
+    props.language = LANGUAGE
+    props.created = now
+    props.modified = now
+    props.revision = 1
+    props.comments = ""
+
+
+def _section(out: DocxDocument, heading: str, paragraphs: Iterable[str]) -> None:
+    out.add_heading(xml_safe(heading), 1)
+    for text in paragraphs:
+        if text:
+            out.add_paragraph(xml_safe(text))
+
+
+def _bullets(out: DocxDocument, items: Iterable[str]) -> None:
+    for item in items:
+        out.add_paragraph(xml_safe(item), style="List Bullet")
+
+
+def _labelled(paragraph: Paragraph, label: str, value: str) -> Paragraph:
+    paragraph.add_run(xml_safe(f"{label}: ")).bold = True
+    paragraph.add_run(xml_safe(value))
+    return paragraph
+
+
+def _sub_heading(out: DocxDocument, text: str) -> None:
+    out.add_heading(xml_safe(text), 3)
+
+
+def _docx_goal(out: DocxDocument, goal: GoalSection, _: Gettext) -> None:
+    out.add_heading(xml_safe(goal.heading), 2)
+    _labelled(out.add_paragraph(), _("Målområde"), goal.area)
+    out.add_paragraph().add_run(xml_safe(goal.status_text)).bold = True
+    for line in goal.lines:
+        _labelled(out.add_paragraph(), line.label, line.value)
+    if goal.criteria:
+        _sub_heading(out, _("Bedömning mot kriterierna"))
+        for line in goal.criteria:
+            _labelled(out.add_paragraph(style="List Bullet"), line.label, line.value)
+    if goal.support:
+        _sub_heading(out, _("Stöd i dialogen"))
+        _bullets(out, goal.support)
+    if goal.dissent:
+        _sub_heading(out, _("Reservationer/avvikande meningar"))
+        _bullets(out, goal.dissent)
+    if goal.follow_up:
+        _sub_heading(out, _("Uppföljning"))
+        _bullets(out, goal.follow_up)
+
+
+def _proposal_heading(lines: list[Line], _: Gettext) -> tuple[str, list[Line]]:
+    """Split a proposal's lines into a heading ("Förslag F3") and the rest."""
+    if lines:
+        return f"{lines[0].label} {lines[0].value}", lines[1:]
+    return _("Förslag"), []
+
+
+def _docx_appendix_goal(out: DocxDocument, goal: AppendixGoal, _: Gettext) -> None:
+    out.add_heading(xml_safe(goal.heading), 2)
+    if not goal.proposals:
+        out.add_paragraph(xml_safe(_("Inga förslag lämnades.")))
+    for lines in goal.proposals:
+        heading, rest = _proposal_heading(lines, _)
+        out.add_heading(xml_safe(heading), 3)
+        if rest:
+            _table(out, rest)
+    if not goal.rounds:
+        out.add_paragraph(xml_safe(_("Ingen omröstning genomfördes.")))
+    for round_lines in goal.rounds:
+        if not round_lines:
+            continue
+        out.add_heading(xml_safe(round_lines[0]), 3)
+        _bullets(out, round_lines[1:])
+
+
+def _table(out: DocxDocument, lines: list[Line]) -> Table:
+    table = out.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    for line in lines:
+        label_cell, value_cell = table.add_row().cells
+        label_cell.paragraphs[0].add_run(xml_safe(line.label)).bold = True
+        value_cell.paragraphs[0].add_run(xml_safe(line.value))
+        for cell in (label_cell, value_cell):
+            cell.paragraphs[0].paragraph_format.space_after = Pt(0)
+    return table
+
+
+# --- Markdown ---------------------------------------------------------------------------------
+
+
+def render_markdown(doc: DecisionDocument, gettext: Gettext = N_) -> str:
+    """Render ``doc`` as Markdown with every value from the model escaped as plain text."""
+    _ = gettext
+    blocks: list[str] = []
+    add = blocks.append
+
+    if doc.organisation:
+        add(_md_bold(doc.organisation))
+    if doc.unit:
+        add(md_escape(doc.unit))
+    if doc.dnr:
+        add(md_escape(_("Dnr %(dnr)s") % {"dnr": doc.dnr}))
+    if doc.date:
+        add(_md_line(_("Datum"), doc.date))
+    if doc.recipient:
+        add(md_escape(_("Till %(recipient)s") % {"recipient": doc.recipient}))
+
+    add("# " + md_escape(doc.title))
+
+    add("## " + md_escape(_("Förslag till beslut")))
+    add("\n".join(f"{n}. {md_escape(p)}" for n, p in enumerate(doc.decision_points, 1)))
+
+    _md_section(blocks, _("Sammanfattning"), doc.summary)
+    _md_section(blocks, _("Ärendet"), doc.background)
+    for goal in doc.goals:
+        _md_goal(blocks, goal, _)
+    _md_section(blocks, _("Bedömning"), doc.assessment)
+
+    add("## " + md_escape(_("Parkeringsplats")))
+    add(_md_list(doc.parking) if doc.parking else md_escape(_("Inga punkter parkerades.")))
+
+    _md_section(blocks, _("Beslutet ska skickas till"), [doc.send_to])
+    _md_section(blocks, _("Handläggare"), [doc.officer])
+
+    add("## " + md_escape(_("Bilaga: Alla förslag och röstresultat")))
+    for goal in doc.appendix:
+        _md_appendix_goal(blocks, goal, _)
+
+    return "\n\n".join(block for block in blocks if block) + "\n"
+
+
+def _md_bold(text: str) -> str:
+    escaped = md_escape(text)
+    return f"**{escaped}**" if escaped else ""
+
+
+def _md_line(label: str, value: str) -> str:
+    label = md_escape(label)
+    return f"**{label}:** {md_escape(value)}" if label else md_escape(value)
+
+
+def _md_list(items: Iterable[str]) -> str:
+    return "\n".join(f"- {md_escape(item)}" for item in items)
+
+
+def _md_lines(lines: Iterable[Line]) -> str:
+    return "\n".join(f"- {_md_line(line.label, line.value)}" for line in lines)
+
+
+def _md_section(blocks: list[str], heading: str, paragraphs: Iterable[str]) -> None:
+    blocks.append("## " + md_escape(heading))
+    blocks.extend(md_escape(text) for text in paragraphs)
+
+
+def _md_goal(blocks: list[str], goal: GoalSection, _: Gettext) -> None:
+    add = blocks.append
+    add("### " + md_escape(goal.heading))
+    add(_md_line(_("Målområde"), goal.area))
+    add(_md_bold(goal.status_text))
+    add(_md_lines(goal.lines))
+    for heading, body in (
+        (_("Bedömning mot kriterierna"), _md_lines(goal.criteria)),
+        (_("Stöd i dialogen"), _md_list(goal.support)),
+        (_("Reservationer/avvikande meningar"), _md_list(goal.dissent)),
+        (_("Uppföljning"), _md_list(goal.follow_up)),
+    ):
+        if body:
+            add("#### " + md_escape(heading))
+            add(body)
+
+
+def _md_appendix_goal(blocks: list[str], goal: AppendixGoal, _: Gettext) -> None:
+    add = blocks.append
+    add("### " + md_escape(goal.heading))
+    if not goal.proposals:
+        add(md_escape(_("Inga förslag lämnades.")))
+    for lines in goal.proposals:
+        heading, rest = _proposal_heading(lines, _)
+        add("#### " + md_escape(heading))
+        add(_md_lines(rest))
+    if not goal.rounds:
+        add(md_escape(_("Ingen omröstning genomfördes.")))
+    for round_lines in goal.rounds:
+        if round_lines:
+            add("#### " + md_escape(round_lines[0]))
+            add(_md_list(round_lines[1:]))

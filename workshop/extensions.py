@@ -1,0 +1,11 @@
+"""Extensions, created unbound and bound to the app in the factory."""
+
+from flask_babel import Babel
+from flask_socketio import SocketIO
+
+from .models import db
+
+socketio = SocketIO()
+babel = Babel()
+
+__all__ = ["babel", "db", "socketio"]

@@ -1,0 +1,258 @@
+"""Database models (SQLAlchemy 2.x, typed).
+
+Anonymity is a property of the schema: ``Response`` says who has answered a round (for
+"X av Y har svarat"), ``Ballot`` holds what was answered under a key only the phone can
+recompute. Neither has a timestamp or an insertion-ordered key, and both are stored WITHOUT
+ROWID on SQLite, so row order cannot pair them either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_sqlalchemy import SQLAlchemy
+from werkzeug.security import check_password_hash, generate_password_hash
+
+
+class Base(so.DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def random_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Facilitator(db.Model):
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class Workshop(db.Model):
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    dnr: so.Mapped[str] = so.mapped_column(sa.String(60), default="")
+    organisation: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    unit: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    recipient: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    send_to: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    officer: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    meeting_date: so.Mapped[str] = so.mapped_column(sa.String(10), default="")
+    follow_up_dates: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    join_code: so.Mapped[str] = so.mapped_column(sa.String(12), unique=True)
+    screen_key: so.Mapped[str] = so.mapped_column(sa.String(64), default=random_key)
+    # "utkast" before start, "pagar" while running, "stangd" when closed to participants.
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="utkast")
+    anonymous: so.Mapped[bool] = so.mapped_column(default=True)
+    current_goal_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("goal.id", use_alter=True, ondelete="SET NULL")
+    )
+    timer_ends_at: so.Mapped[dt.datetime | None]
+    timer_remaining: so.Mapped[int | None]  # seconds left while paused
+    seq: so.Mapped[int] = so.mapped_column(default=0)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("facilitator.id"))
+
+    goals: so.Mapped[list[Goal]] = so.relationship(
+        back_populates="workshop",
+        order_by="Goal.position",
+        cascade="all, delete-orphan",
+        foreign_keys="Goal.workshop_id",
+    )
+    participants: so.WriteOnlyMapped[Participant] = so.relationship(
+        back_populates="workshop", cascade="all, delete-orphan", passive_deletes=True
+    )
+    parking: so.Mapped[list[ParkingItem]] = so.relationship(
+        back_populates="workshop", cascade="all, delete-orphan", order_by="ParkingItem.id"
+    )
+
+
+class Goal(db.Model):
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    workshop_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
+    position: so.Mapped[int] = so.mapped_column(default=0)
+    area: so.Mapped[str] = so.mapped_column(sa.String(200))
+    number: so.Mapped[str] = so.mapped_column(sa.String(10))
+    text: so.Mapped[str] = so.mapped_column(sa.String(500))
+    strategies: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    measurability: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    phase: so.Mapped[str] = so.mapped_column(sa.String(12), default="ej_startad")
+
+    workshop: so.Mapped[Workshop] = so.relationship(
+        back_populates="goals", foreign_keys=[workshop_id]
+    )
+    proposals: so.Mapped[list[Proposal]] = so.relationship(
+        back_populates="goal", order_by="Proposal.id", cascade="all, delete-orphan"
+    )
+    rounds: so.Mapped[list[VoteRound]] = so.relationship(
+        back_populates="goal", order_by="VoteRound.number", cascade="all, delete-orphan"
+    )
+    decision: so.Mapped[Decision | None] = so.relationship(
+        back_populates="goal", cascade="all, delete-orphan"
+    )
+
+    @property
+    def current_round(self) -> VoteRound | None:
+        return self.rounds[-1] if self.rounds and self.rounds[-1].status != "ersatt" else None
+
+
+class Participant(db.Model):
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    workshop_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
+    token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True, default=random_key)
+    display_name: so.Mapped[str | None] = so.mapped_column(sa.String(60))
+    # "deltagare" may vote; "observator" follows and may propose but not vote.
+    role: so.Mapped[str] = so.mapped_column(sa.String(12), default="deltagare")
+    removed: so.Mapped[bool] = so.mapped_column(default=False)
+    left: so.Mapped[bool] = so.mapped_column(default=False)
+    joined_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    workshop: so.Mapped[Workshop] = so.relationship(back_populates="participants")
+
+    @property
+    def can_vote(self) -> bool:
+        return self.role == "deltagare" and not self.removed and not self.left
+
+
+class Proposal(db.Model):
+    __table_args__ = (
+        sa.UniqueConstraint("goal_id", "client_id"),
+        sa.UniqueConstraint("goal_id", "number"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    goal_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("goal.id", ondelete="CASCADE"), index=True
+    )
+    number: so.Mapped[int]  # per goal, shown as "F<number>"
+    client_id: so.Mapped[str] = so.mapped_column(sa.String(64))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))
+    fields: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    criteria: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    original: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
+    # In anonymous mode the author is a key only the phone can recompute; in named mode the id.
+    author_key: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
+    author_participant_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("participant.id", ondelete="SET NULL")
+    )
+    author_label: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+    status: so.Mapped[str] = so.mapped_column(sa.String(14), default="aktiv")
+    hidden_reason: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    merged_into_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("proposal.id"))
+    published: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    goal: so.Mapped[Goal] = so.relationship(back_populates="proposals")
+    merged_into: so.Mapped[Proposal | None] = so.relationship(
+        remote_side=[id], back_populates="merged_from"
+    )
+    merged_from: so.Mapped[list[Proposal]] = so.relationship(back_populates="merged_into")
+
+    @property
+    def label(self) -> str:
+        return f"F{self.number}"
+
+
+class VoteRound(db.Model):
+    __table_args__ = (sa.UniqueConstraint("goal_id", "number"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    goal_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("goal.id", ondelete="CASCADE"), index=True
+    )
+    number: so.Mapped[int]
+    method: so.Mapped[str] = so.mapped_column(sa.String(12))
+    dot_budget: so.Mapped[int] = so.mapped_column(default=3)
+    proposal_ids: so.Mapped[list[int]] = so.mapped_column(sa.JSON)
+    # "oppen" while votes are taken, "stangd" when closed, "ersatt" when a new round replaced it.
+    status: so.Mapped[str] = so.mapped_column(sa.String(8), default="oppen")
+    revealed: so.Mapped[bool] = so.mapped_column(default=False)
+
+    goal: so.Mapped[Goal] = so.relationship(back_populates="rounds")
+
+
+class Ballot(db.Model):
+    """One voter's latest answer in a round, keyed by a hash of a secret only the phone holds."""
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    key: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    round_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("vote_round.id", ondelete="CASCADE"), index=True
+    )
+    answers: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    # Set only in named mode, which everyone is told about before voting.
+    participant_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("participant.id", ondelete="SET NULL")
+    )
+
+
+class Response(db.Model):
+    """That a participant has answered a round, and nothing about what."""
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    round_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("vote_round.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Decision(db.Model):
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    goal_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("goal.id", ondelete="CASCADE"), unique=True
+    )
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))
+    proposal_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("proposal.id", ondelete="SET NULL")
+    )
+    fields: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    criteria: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    tally: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
+    tally_labels: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
+    dissent: so.Mapped[list[dict[str, str]]] = so.mapped_column(sa.JSON, default=list)
+    decided_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    goal: so.Mapped[Goal] = so.relationship(back_populates="decision")
+    proposal: so.Mapped[Proposal | None] = so.relationship()
+
+
+class ParkingItem(db.Model):
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    workshop_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
+    goal_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("goal.id", ondelete="SET NULL"))
+    text: so.Mapped[str] = so.mapped_column(sa.String(1000))
+    source_proposal_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("proposal.id", ondelete="SET NULL")
+    )
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    workshop: so.Mapped[Workshop] = so.relationship(back_populates="parking")
+    goal: so.Mapped[Goal | None] = so.relationship()

@@ -1,0 +1,206 @@
+"""Read-only snapshots of a workshop for each audience. See docs/protocol.md for the shapes.
+
+The public snapshot goes to phones and the presenter view alike and never carries a tally
+before the facilitator reveals it; the facilitator's snapshot adds what only they may see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_babel import gettext
+
+from . import domain, services
+from .models import Goal, Participant, Proposal, VoteRound, Workshop, utcnow
+
+
+def _ms(value: dt.datetime | None) -> int | None:
+    return int(value.replace(tzinfo=dt.UTC).timestamp() * 1000) if value else None
+
+
+def proposal_data(proposal: Proposal, *, full: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": proposal.id,
+        "label": proposal.label,
+        "kind": proposal.kind,
+        "fields": proposal.fields,
+        "criteria": proposal.criteria,
+        "edited": proposal.original is not None,
+        "merged_from": [p.label for p in proposal.merged_from],
+        "author": proposal.author_label if not proposal.author_key else "",
+    }
+    if full:
+        data.update(
+            status=proposal.status,
+            hidden_reason=proposal.hidden_reason,
+            merged_into=proposal.merged_into.label if proposal.merged_into else "",
+            published=proposal.published,
+            original=proposal.original,
+        )
+    return data
+
+
+def _goal_data(goal: Goal, total: int) -> dict[str, Any]:
+    return {
+        "id": goal.id,
+        "position": goal.position + 1,
+        "of": total,
+        "area": goal.area,
+        "number": goal.number,
+        "text": goal.text,
+        "strategies": goal.strategies,
+        "measurability": goal.measurability,
+        "phase": goal.phase,
+        "phase_label": gettext(domain.PHASE_LABELS[domain.Phase(goal.phase)]),
+    }
+
+
+def _vote_data(vote_round: VoteRound, goal: Goal) -> dict[str, Any]:
+    by_id = {p.id: p for p in goal.proposals}
+    answered, total = services.round_progress(vote_round)
+    method = domain.VoteMethod(vote_round.method)
+    return {
+        "round_id": vote_round.id,
+        "number": vote_round.number,
+        "method": method.value,
+        "method_label": gettext(domain.VOTE_METHOD_LABELS[method]),
+        "dot_budget": vote_round.dot_budget,
+        "open": vote_round.status == "oppen",
+        "proposals": [proposal_data(by_id[pid]) for pid in vote_round.proposal_ids if pid in by_id],
+        "answered": answered,
+        "total": total,
+    }
+
+
+def results_data(vote_round: VoteRound, goal: Goal) -> dict[str, Any]:
+    tally = services.round_tally(vote_round)
+    labels = {p.id: p.label for p in goal.proposals}
+    data = tally.to_dict()
+    data["text"] = domain.describe_tally(data, labels, gettext)
+    data["labels"] = {str(k): v for k, v in labels.items()}
+    return data
+
+
+def _decision_data(goal: Goal) -> dict[str, Any] | None:
+    decision = goal.decision
+    if decision is None:
+        return None
+    return {
+        "kind": decision.kind,
+        "proposal": decision.proposal.label if decision.proposal else "",
+        "fields": decision.fields,
+        "criteria": decision.criteria,
+        "dissent": decision.dissent,
+    }
+
+
+def public_state(workshop: Workshop) -> dict[str, Any]:
+    """Return what phones and the presenter view may see now."""
+    goals = workshop.goals
+    goal = next((g for g in goals if g.id == workshop.current_goal_id), None)
+    state: dict[str, Any] = {
+        "seq": workshop.seq,
+        "server_now": _ms(utcnow()),
+        "workshop": {
+            "id": workshop.id,
+            "title": workshop.title,
+            "dnr": workshop.dnr,
+            "status": workshop.status,
+            "anonymous": workshop.anonymous,
+            "join_code": workshop.join_code,
+            "goal_count": len(goals),
+        },
+        "timer": {"ends_at": _ms(workshop.timer_ends_at)},
+        "people": {"count": len(services.eligible_ids(workshop))},
+        "goal": None,
+        "proposals": [],
+        "vote": None,
+        "results": None,
+        "decision": None,
+    }
+    if goal is None:
+        return state
+    state["goal"] = _goal_data(goal, len(goals))
+    phase = domain.Phase(goal.phase)
+    state["proposals"] = [
+        proposal_data(p) for p in goal.proposals if p.published and p.status == "aktiv"
+    ]
+    vote_round = goal.current_round
+    if vote_round is not None and phase in (domain.Phase.VOTING, domain.Phase.RESULTS):
+        state["vote"] = _vote_data(vote_round, goal)
+        if vote_round.revealed:
+            state["results"] = results_data(vote_round, goal)
+    if phase is domain.Phase.DECIDED:
+        state["decision"] = _decision_data(goal)
+        revealed = next((r for r in reversed(goal.rounds) if r.revealed), None)
+        if revealed is not None:
+            state["results"] = results_data(revealed, goal)
+    return state
+
+
+def facilitator_state(workshop: Workshop) -> dict[str, Any]:
+    """Return the public snapshot plus the console's extras: all proposals, live tally, people."""
+    state = public_state(workshop)
+    goal = next((g for g in workshop.goals if g.id == workshop.current_goal_id), None)
+    people = services.participants(workshop)
+    state["agenda"] = [
+        {
+            "id": g.id,
+            "number": g.number,
+            "text": g.text,
+            "area": g.area,
+            "phase": g.phase,
+            "phase_label": gettext(domain.PHASE_LABELS[domain.Phase(g.phase)]),
+            "decided": g.decision is not None,
+        }
+        for g in workshop.goals
+    ]
+    state["all_proposals"] = [proposal_data(p, full=True) for p in goal.proposals] if goal else []
+    state["participants"] = [_person(p, workshop.anonymous) for p in people]
+    state["people"]["observers"] = sum(1 for p in people if p.role == "observator" and not p.left)
+    state["parking"] = [
+        {"id": item.id, "text": item.text, "goal_id": item.goal_id} for item in workshop.parking
+    ]
+    state["live_tally"] = None
+    if goal is not None and goal.current_round is not None:
+        state["live_tally"] = results_data(goal.current_round, goal)
+    return state
+
+
+def _person(participant: Participant, anonymous: bool) -> dict[str, Any]:
+    return {
+        "id": participant.id,
+        "name": "" if anonymous else (participant.display_name or ""),
+        "role": participant.role,
+        "left": participant.left,
+    }
+
+
+def own_state(workshop: Workshop, participant: Participant, secret: Any) -> dict[str, Any]:
+    """Return what belongs to one phone: its role, its proposals and its ballot."""
+    goal = next((g for g in workshop.goals if g.id == workshop.current_goal_id), None)
+    mine: list[Proposal] = []
+    if goal is not None:
+        if workshop.anonymous:
+            if isinstance(secret, str) and services.SECRET_MIN <= len(secret) <= (
+                services.SECRET_MAX
+            ):
+                key = services._hash("proposal", workshop.id, secret)
+                mine = [p for p in goal.proposals if p.author_key == key]
+        else:
+            mine = [p for p in goal.proposals if p.author_participant_id == participant.id]
+    ballot = None
+    if goal is not None and goal.current_round is not None:
+        ballot = services.own_ballot(goal.current_round, secret)
+    return {
+        "participant": {
+            "name": participant.display_name or "",
+            "role": participant.role,
+            "can_vote": participant.can_vote,
+        },
+        "my_proposals": [
+            {**proposal_data(p), "status": p.status, "client_id": p.client_id} for p in mine
+        ],
+        "my_ballot": ballot,
+    }
