@@ -1,0 +1,61 @@
+"""Start Målverkstad on the embedded database with the "KS mål 2019" workshop ready."""
+
+from __future__ import annotations
+
+import io
+
+import qrcode
+
+from workshop import create_app, services
+from workshop.extensions import socketio
+
+
+def banner(app, workshop, password: str | None) -> str:  # noqa: ANN001 - script helper
+    """Describe where to go, for the facilitator and for the phones."""
+    public = app.config["PUBLIC_URL"]
+    join = f"{public}/j/{workshop.join_code}"
+    user = app.config["FACILITATOR_USERNAME"]
+    if password:
+        login = f"användarnamn {user}, lösenord {password}  (visas bara den här gången)"
+    elif app.config["FACILITATOR_PASSWORD"]:
+        login = f"användarnamn {user}, lösenordet i FACILITATOR_PASSWORD"
+    else:
+        login = (
+            f"användarnamn {user}, lösenordet som skrevs ut vid första starten "
+            "(eller starta med FACILITATOR_PASSWORD=... för att sätta ett nytt)"
+        )
+    qr = qrcode.QRCode(border=1)
+    qr.add_data(join)
+    art = io.StringIO()
+    qr.print_ascii(out=art, invert=True)
+    return "\n".join(
+        [
+            "",
+            "Målverkstad är igång.",
+            f"  Samtalsledare: {public}/login",
+            f"    Logga in med {login}.",
+            f"    Konsol för {workshop.title}: {public}/f/{workshop.id}",
+            f"    Presentationsvy (projektor): {public}/f/{workshop.id}/skarm",
+            f"  Deltagare går med på telefonen: {join}  (kod {workshop.join_code})",
+            art.getvalue(),
+        ]
+    )
+
+
+def main() -> None:
+    app = create_app()
+    with app.app_context():
+        password = services.ensure_first_facilitator(
+            app.config["FACILITATOR_USERNAME"], app.config["FACILITATOR_PASSWORD"]
+        )
+        workshop = next(
+            (w for w in services.list_workshops() if w.dnr == "KS 2018/109"), None
+        ) or services.create_from_template()
+        print(banner(app, workshop, password), flush=True)
+    socketio.run(
+        app, host=app.config["HOST"], port=app.config["PORT"], allow_unsafe_werkzeug=True
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install the test dependencies (Debian's chromium included) and run the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/_venv.sh
+# chromium for the browser tests, cairo to rasterise the QR code's SVG for the decoder.
+missing=()
+for package in chromium fonts-dejavu-core libcairo2; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+ensure_venv
+.venv/bin/pip install --quiet --disable-pip-version-check -e ".[test]"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+exec .venv/bin/python -m pytest "$@"

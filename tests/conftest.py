@@ -1,0 +1,137 @@
+"""Fixtures: an app on a temporary SQLite file, HTTP clients, and Socket.IO clients per audience."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_socketio import SocketIOTestClient
+
+from workshop import create_app, services
+from workshop.extensions import db, socketio
+from workshop.models import Workshop
+
+PASSWORD = "rätt-lösenord-123"
+
+
+@pytest.fixture
+def app(tmp_path: Any) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
+            "SECRET_KEY": "test",
+            "PUBLIC_URL": "http://mote.example:5000",
+        }
+    )
+    with app.app_context():
+        services.create_facilitator("samtalsledare", PASSWORD)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class AuthActions:
+    """Log a test client in and out as the facilitator."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, username: str = "samtalsledare", password: str = PASSWORD) -> Any:
+        return self._client.post("/login", data={"username": username, "password": password})
+
+    def logout(self) -> Any:
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def create_workshop(app: Flask) -> Any:
+    """Make a workshop from the KS mål 2019 template; ``start=True`` opens it."""
+
+    def make(*, start: bool = True, anonymous: bool = True) -> int:
+        with app.app_context():
+            workshop = services.create_from_template()
+            if not anonymous:
+                services.update_workshop(workshop.id, workshop.title, anonymous=False)
+            if start:
+                services.start_workshop(workshop.id)
+            return workshop.id
+
+    return make
+
+
+class Phone:
+    """A participant's phone: its own cookie jar, its ballot secret and a Socket.IO client."""
+
+    def __init__(self, app: Flask, workshop_id: int, name: str | None = None) -> None:
+        self.app = app
+        self.http = app.test_client()
+        self.secret = secrets.token_urlsafe(24)
+        self.workshop_id = workshop_id
+        with app.app_context():
+            self.code = db.session.get(Workshop, workshop_id).join_code
+        response = self.http.post(f"/j/{self.code}", data={"name": name or ""})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        self.sio = connect(app, self.http, workshop_id, "people")
+
+    def emit(self, event: str, payload: dict[str, Any] | None = None) -> Any:
+        return self.sio.emit(event, payload or {}, callback=True)
+
+    def state(self) -> dict[str, Any]:
+        ack = self.emit("state:get", {"secret": self.secret})
+        assert ack["ok"], ack
+        return ack
+
+    def propose(self, goal_id: int, what: str, **fields: Any) -> Any:
+        proposal = {"kind": "ambitionsniva", "what": what, **fields}
+        return self.emit(
+            "proposal:add",
+            {
+                "goal_id": goal_id,
+                "client_id": secrets.token_hex(8),
+                "proposal": proposal,
+                "secret": self.secret,
+            },
+        )
+
+    def vote(self, round_id: int, answers: dict[str, Any]) -> Any:
+        return self.emit(
+            "vote:cast", {"round_id": round_id, "secret": self.secret, "answers": answers}
+        )
+
+
+def connect(
+    app: Flask, http: FlaskClient, workshop_id: int, role: str, **auth: Any
+) -> SocketIOTestClient:
+    return socketio.test_client(
+        app, flask_test_client=http, auth={"workshop": workshop_id, "role": role, **auth}
+    )
+
+
+def received(client: SocketIOTestClient, name: str = "state") -> list[Any]:
+    """Return the payloads of one event the client received since the last call."""
+    return [item["args"][0] for item in client.get_received() if item["name"] == name]
+
+
+@pytest.fixture
+def facilitator_socket(app: Flask, client: FlaskClient, auth: AuthActions) -> Any:
+    def open_socket(workshop_id: int) -> SocketIOTestClient:
+        auth.login()
+        return connect(app, client, workshop_id, "facilitator")
+
+    return open_socket
