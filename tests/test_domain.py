@@ -147,7 +147,7 @@ def field_errors(raw):
     with pytest.raises(DomainError) as info:
         validate_proposal(raw)
     assert info.value.code == "invalid_fields"
-    return info.value.fields
+    return info.value.field_messages()
 
 
 def test_validate_proposal_accepts_a_complete_ambition_level():
@@ -526,8 +526,8 @@ def test_validate_ballot_refuses_dot_ballot_of_only_zeros():
 # --- Tallies --------------------------------------------------------------------------------
 
 
-def test_tally_yes_no_counts_and_share_ignoring_abstentions():
-    """Score ja/nej as the share of ja among ja and nej; avstår counts for neither."""
+def test_tally_yes_no_counts_net_support_ignoring_abstentions():
+    """Score ja/nej as ja minus nej; avstår counts for neither."""
     result = tally(
         VoteMethod.YES_NO,
         [1, 2, 3],
@@ -542,26 +542,38 @@ def test_tally_yes_no_counts_and_share_ignoring_abstentions():
     p1, p2, p3 = result.proposals
     assert p1.counts == {"ja": 2, "nej": 1, "avstar": 1}
     assert p1.responses == 4
-    assert p1.score == pytest.approx(2 / 3, abs=1e-4)
+    assert p1.score == 1
     assert p2.counts == {"ja": 3, "nej": 1, "avstar": 0}
-    assert p2.score == 0.75
+    assert p2.score == 2
     assert p3.counts == {"ja": 0, "nej": 0, "avstar": 2}
     assert p3.score == 0.0
     assert result.leaders == [2]
     assert not result.tie
 
 
-def test_tally_yes_no_equal_share_breaks_on_more_ja():
-    """Prefer the proposal with more ja votes when the ja share is equal."""
+def test_tally_yes_no_equal_net_support_breaks_on_more_ja():
+    """Prefer the proposal with more ja votes when ja minus nej is equal."""
     ballots = [{"1": "ja", "2": "ja"}, {"1": "nej", "2": "ja"}, {"2": "nej"}, {"2": "nej"}]
     result = tally(VoteMethod.YES_NO, [1, 2], ballots)
-    # 1: 1 ja, 1 nej → 0.5; 2: 2 ja, 2 nej → 0.5 with more ja.
-    assert result.for_proposal(1).score == result.for_proposal(2).score == 0.5
+    # 1: 1 ja, 1 nej → 0; 2: 2 ja, 2 nej → 0 with more ja.
+    assert result.for_proposal(1).score == result.for_proposal(2).score == 0
     assert result.leaders == [2]
 
 
+def test_tally_yes_no_a_small_minority_does_not_beat_broad_support():
+    """Rank 9 ja and 1 nej above 1 ja and 0 nej."""
+    ballots = [{"1": "ja", "2": "ja"}] + [{"2": "ja"}] * 8 + [{"2": "nej"}]
+    assert tally(VoteMethod.YES_NO, [1, 2], ballots).leaders == [2]
+
+
+def test_tally_yes_no_needs_a_ja_to_lead():
+    """Name no leader when every answer was nej or avstår."""
+    ballots = [{"1": "nej", "2": "avstar"}, {"1": "avstar", "2": "nej"}]
+    assert tally(VoteMethod.YES_NO, [1, 2], ballots).leaders == []
+
+
 def test_tally_yes_no_tie():
-    """Report a tie when two proposals have the same share and the same ja count."""
+    """Report a tie when two proposals have the same net support and the same ja count."""
     result = tally(
         VoteMethod.YES_NO,
         [1, 2, 3],
@@ -1004,7 +1016,7 @@ def test_validate_goal_reports_bad_fields(raw, expected):
     with pytest.raises(DomainError) as info:
         validate_goal(raw)
     assert info.value.code == "invalid_fields"
-    assert info.value.fields == expected
+    assert info.value.field_messages() == expected
 
 
 def test_parse_goal_lines_semicolons():
@@ -1102,7 +1114,7 @@ def test_parse_goal_lines_reports_bad_line_number(text, line, fields):
         parse_goal_lines(text)
     assert info.value.code == "bad_import"
     assert info.value.params == {"line": line}
-    assert info.value.fields == fields
+    assert info.value.field_messages() == fields
 
 
 # --- Template -------------------------------------------------------------------------------
@@ -1438,7 +1450,7 @@ def test_consolidate_dissent_with_and_without_name():
     """Record dissent with the name in brackets when given."""
     section = consolidate(full_record()).goals[1]
     assert section.dissent == [
-        "Ambitionen är för låg. (Anna Andersson (S))",
+        "Ambitionen är för låg. — Anna Andersson (S)",
         "Resurserna räcker inte.",
     ]
 

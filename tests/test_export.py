@@ -173,7 +173,7 @@ def test_docx_holds_the_whole_proposal(word) -> None:
         "Prognos för måluppfyllelse per 31 augusti 2019 (delårsrapport).",
         "Ej behandlad",
         f"Mål 5: {PARKED}",
-        f"{DISSENT} (Bo Berg (S))",
+        f"{DISSENT} — Bo Berg (S)",
         "Beslutet ska skickas till",
         "Handläggare",
         TEMPLATE["officer"],
@@ -278,7 +278,7 @@ def test_docx_drops_characters_xml_cannot_hold() -> None:
     word = docx.Document(io.BytesIO(data))
     text = docx_text(word)
     assert "Före efter" in text
-    assert "Före efter (X)" in text
+    assert "Före efter — X" in text
     assert "rad\nbrytning" in text  # Word's manual line break (VT) stays a line break
     assert word.core_properties.title == "Mål 2019"
 

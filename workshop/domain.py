@@ -30,12 +30,23 @@ class DomainError(Exception):
         code: str = "invalid",
         params: Mapping[str, Any] | None = None,
         fields: Mapping[str, str] | None = None,
+        field_params: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.params = dict(params or {})
         self.fields = dict(fields or {})
+        self.field_params = {k: dict(v) for k, v in (field_params or {}).items()}
+
+    def field_messages(self, gettext: Any = N_) -> dict[str, str]:
+        """Return each field's message, translated by ``gettext`` and filled in."""
+        return {
+            name: gettext(message) % self.field_params[name]
+            if name in self.field_params
+            else gettext(message)
+            for name, message in self.fields.items()
+        }
 
 
 class NotFound(DomainError):
@@ -139,6 +150,13 @@ class ProposalInput:
         return data
 
 
+def _printable(code: int) -> bool:
+    """Refuse C0/C1 controls, DEL, lone surrogates and U+FFFE/U+FFFF (not storable in XML)."""
+    return not (
+        code < 32 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF)
+    )
+
+
 def clean_text(value: Any) -> str:
     """Turn a submitted value into trimmed text with normalised line endings."""
     if value is None:
@@ -147,8 +165,34 @@ def clean_text(value: Any) -> str:
         raise TypeError
     text = str(value).replace("\r\n", "\n").replace("\r", "\n")
     # Control characters other than newline and tab have no place in a proposal.
-    text = "".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 32)
+    text = "".join(ch for ch in text if ch in "\n\t" or _printable(ord(ch)))
     return text.strip()
+
+
+TOO_LONG = N_("Högst %(limit)s tecken.")
+DIRECTION_DROPS = frozenset(
+    {"indicator", "baseline_value", "baseline_year", "target_value", "target_date"}
+)
+
+
+def clean_fields(
+    raw: Mapping[str, Any], limits: Mapping[str, int]
+) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, int]]]:
+    """Clean each text field; return values, field messages and the limits they name."""
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    params: dict[str, dict[str, int]] = {}
+    for name, limit in limits.items():
+        try:
+            values[name] = clean_text(raw.get(name))
+        except TypeError:
+            values[name] = ""
+            errors[name] = N_("Fältet har fel format.")
+            continue
+        if len(values[name]) > limit:
+            errors[name] = TOO_LONG
+            params[name] = {"limit": limit}
+    return values, errors, params
 
 
 def validate_proposal(raw: Mapping[str, Any]) -> ProposalInput:
@@ -161,16 +205,11 @@ def validate_proposal(raw: Mapping[str, Any]) -> ProposalInput:
     except ValueError:
         kind = ProposalKind.AMBITION
         errors["kind"] = N_("Välj ambitionsnivå eller inriktningsmål.")
-    values: dict[str, str] = {}
-    for name, limit in PROPOSAL_LIMITS.items():
-        try:
-            values[name] = clean_text(raw.get(name))
-        except TypeError:
-            values[name] = ""
-            errors[name] = N_("Fältet har fel format.")
-            continue
-        if len(values[name]) > limit:
-            errors[name] = N_("Högst %(limit)s tecken.") % {"limit": limit}
+    if kind is ProposalKind.DIRECTION:
+        # An inriktningsmål carries no target: ignore target fields rather than judge them.
+        raw = {k: v for k, v in raw.items() if k not in DIRECTION_DROPS}
+    values, text_errors, limits = clean_fields(raw, PROPOSAL_LIMITS)
+    errors.update(text_errors)
     if kind is ProposalKind.AMBITION and not values["what"] and "what" not in errors:
         errors["what"] = N_("Beskriv vad som ska uppnås.")
     if kind is ProposalKind.DIRECTION and not values["rationale"] and "rationale" not in errors:
@@ -196,13 +235,11 @@ def validate_proposal(raw: Mapping[str, Any]) -> ProposalInput:
                 criteria[name] = str(value)
     if errors:
         raise DomainError(
-            N_("Förslaget har fel som behöver rättas."), code="invalid_fields", fields=errors
+            N_("Förslaget har fel som behöver rättas."),
+            code="invalid_fields",
+            fields=errors,
+            field_params=limits,
         )
-    if kind is ProposalKind.DIRECTION:
-        # An inriktningsmål carries no target; keep only what describes it.
-        for name in ("indicator", "baseline_value", "baseline_year", "target_value"):
-            values[name] = ""
-        values["target_date"] = ""
     return ProposalInput(kind=kind, criteria=criteria, **values)
 
 
@@ -384,7 +421,8 @@ def tally(
 ) -> Tally:
     """Count normalised ballots (one per voter, the last one a voter cast) for a round.
 
-    score per method: ja/nej → share of ja among ja+nej (avstår does not count either way);
+    score per method: ja/nej → net support, ja minus nej (avstår counts neither way), and a
+    proposal needs at least one ja to lead;
     betyg → mean; prickar → total points; gradering → mean support where 5 = helt för, with
     any block leaving the proposal out of the lead; kriterier → points ja=2, delvis=1, nej=0
     summed over the three criteria, averaged per voter.
@@ -415,8 +453,7 @@ def tally(
     for pid, item in items.items():
         _fill_zero_counts(method, item)
         if method is VoteMethod.YES_NO:
-            yes, no = item.counts["ja"], item.counts["nej"]
-            item.score = round(yes / (yes + no), 4) if yes + no else 0.0
+            item.score = float(item.counts["ja"] - item.counts["nej"])
         elif method is VoteMethod.DOTS:
             item.score = sums[pid]
         elif item.responses:
@@ -450,6 +487,8 @@ def _leaders(method: VoteMethod, items: list[ProposalTally]) -> list[int]:
     candidates = [item for item in items if item.responses]
     if method is VoteMethod.GRADIENTS:
         candidates = [item for item in candidates if item.counts.get("5", 0) == 0]
+    elif method is VoteMethod.YES_NO:
+        candidates = [item for item in candidates if item.counts["ja"] > 0]
     if not candidates:
         return []
 
@@ -539,24 +578,17 @@ GOAL_LIMITS = {"area": 200, "number": 10, "text": 500, "strategies": 2000, "meas
 
 def validate_goal(raw: Mapping[str, Any]) -> GoalInput:
     """Check one goal; raise DomainError with field messages."""
-    errors: dict[str, str] = {}
-    values: dict[str, str] = {}
-    for name, limit in GOAL_LIMITS.items():
-        try:
-            values[name] = clean_text(raw.get(name))
-        except TypeError:
-            values[name] = ""
-            errors[name] = N_("Fältet har fel format.")
-            continue
-        if len(values[name]) > limit:
-            errors[name] = N_("Högst %(limit)s tecken.") % {"limit": limit}
+    values, errors, limits = clean_fields(raw, GOAL_LIMITS)
     if not values["text"] and "text" not in errors:
         errors["text"] = N_("Målet behöver en text.")
     if not values["area"] and "area" not in errors:
         errors["area"] = N_("Ange målområde.")
     if errors:
         raise DomainError(
-            N_("Målet har fel som behöver rättas."), code="invalid_fields", fields=errors
+            N_("Målet har fel som behöver rättas."),
+            code="invalid_fields",
+            fields=errors,
+            field_params=limits,
         )
     return GoalInput(**values)
 
@@ -604,6 +636,7 @@ def parse_goal_lines(text: str) -> list[GoalInput]:
                 code="bad_import",
                 params={"line": lineno},
                 fields=exc.fields,
+                field_params=exc.field_params,
             ) from None
     if not goals:
         raise DomainError(N_("Det finns inga mål att importera."), code="empty_import")
@@ -1098,7 +1131,7 @@ def _goal_section(goal: GoalRecord, record: WorkshopRecord, _: Any) -> GoalSecti
         if decision.tally
         else [_("Ingen omröstning genomfördes för detta mål.")]
     )
-    dissent = [f"{d.text} ({d.name})" if d.name else d.text for d in decision.dissent]
+    dissent = [f"{d.text} — {d.name}" if d.name else d.text for d in decision.dissent]
     if decision.kind == ProposalKind.DIRECTION:
         status_text = _("Inriktningsmål — ingen prognos.")
         follow_up = [_(DIRECTION_FOLLOW_UP)]

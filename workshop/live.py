@@ -83,7 +83,7 @@ def error_payload(exc: DomainError, locale: str | None = None) -> dict[str, Any]
             "ok": False,
             "code": exc.code,
             "error": gettext(exc.message, **exc.params),
-            "fields": {name: gettext(message) for name, message in exc.fields.items()},
+            "fields": exc.field_messages(gettext),
         }
 
     if locale:

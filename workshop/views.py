@@ -70,7 +70,7 @@ def translate(exc: DomainError) -> str:
 
 
 def field_errors(exc: DomainError) -> dict[str, str]:
-    return {name: gettext(message) for name, message in exc.fields.items()}
+    return exc.field_messages(gettext)
 
 
 def join_url(workshop: Workshop) -> str:
