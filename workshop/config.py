@@ -9,14 +9,33 @@ from pathlib import Path
 from typing import Any
 
 
+def _interface_addresses() -> list[str]:
+    """Read the IPv4 address of each network interface (Linux), sending no traffic."""
+    try:
+        import fcntl
+        import struct
+    except ImportError:  # not Linux
+        return []
+    addresses = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        for _index, name in socket.if_nameindex():
+            request = struct.pack("256s", name.encode()[:15])
+            try:
+                reply = fcntl.ioctl(probe.fileno(), 0x8915, request)  # SIOCGIFADDR
+            except OSError:
+                continue  # an interface without an IPv4 address
+            addresses.append(socket.inet_ntoa(reply[20:24]))
+    return addresses
+
+
 def lan_address() -> str:
     """Guess this machine's LAN address so phones on the same network can reach it."""
     try:
         infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
     except OSError:
         infos = []
-    for info in infos:
-        address = str(info[4][0])
+    candidates = [str(info[4][0]) for info in infos] + _interface_addresses()
+    for address in candidates:
         if not address.startswith("127."):
             return address
     return "127.0.0.1"
