@@ -48,13 +48,12 @@ def main() -> None:
         password = services.ensure_first_facilitator(
             app.config["FACILITATOR_USERNAME"], app.config["FACILITATOR_PASSWORD"]
         )
-        workshop = next(
-            (w for w in services.list_workshops() if w.dnr == "KS 2018/109"), None
-        ) or services.create_from_template()
+        workshop = (
+            next((w for w in services.list_workshops() if w.dnr == "KS 2018/109"), None)
+            or services.create_from_template()
+        )
         print(banner(app, workshop, password), flush=True)
-    socketio.run(
-        app, host=app.config["HOST"], port=app.config["PORT"], allow_unsafe_werkzeug=True
-    )
+    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], allow_unsafe_werkzeug=True)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -26,6 +27,8 @@ def app(tmp_path: Any) -> Iterator[Flask]:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
             "SECRET_KEY": "test",
             "PUBLIC_URL": "http://mote.example:5000",
+            # Cheap hashing keeps the many logins fast; production uses scrypt.
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }
     )
     with app.app_context():
@@ -135,3 +138,51 @@ def facilitator_socket(app: Flask, client: FlaskClient, auth: AuthActions) -> An
         return connect(app, client, workshop_id, "facilitator")
 
     return open_socket
+
+
+def table_rows(app: Flask) -> dict[str, list[dict[str, Any]]]:
+    """Return every row of every table, to prove that a refused request changed nothing."""
+    import sqlalchemy as sa
+
+    with app.app_context():
+        db.session.remove()
+        return {
+            table.name: [
+                dict(row._mapping)
+                for row in db.session.execute(sa.select(table).order_by(*table.primary_key.columns))
+            ]
+            for table in db.metadata.sorted_tables
+        }
+
+
+class _AlertParser(HTMLParser):
+    VOID = frozenset({"br", "hr", "img", "input", "link", "meta", "source", "wbr"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.VOID:
+            return
+        if self.depth:
+            self.depth += 1
+        elif ("role", "alert") in attrs and not any(name == "hidden" for name, _ in attrs):
+            self.depth = 1
+            self.texts.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.depth and tag not in self.VOID:
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.depth:
+            self.texts[-1] += data
+
+
+def alerts(html: str) -> str:
+    """Return the visible text of the page's role="alert" elements, i.e. its error messages."""
+    parser = _AlertParser()
+    parser.feed(html)
+    return " ".join(" ".join(text.split()) for text in parser.texts if text.strip())

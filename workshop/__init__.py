@@ -46,6 +46,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    # Import the handlers before init_app: registered earlier, Flask-SocketIO keeps them and
+    # installs them on every app's server; registered after, only the first app would get them.
+    from . import events  # noqa: F401
+
     socketio.init_app(
         app,
         async_mode=app.config.get("ASYNC_MODE", "threading"),
@@ -59,7 +63,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             db.engine.dispose()
         db.create_all()
 
-    from . import events  # noqa: F401  (registers the Socket.IO handlers)
     from .views import register_blueprints
 
     register_blueprints(app)
@@ -69,13 +72,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_commands(app: Flask) -> None:
     from . import services
+    from .domain import DomainError
 
     @app.cli.command("create-facilitator")
     @click.argument("username")
     @click.password_option()
     def create_facilitator(username: str, password: str) -> None:
         """Add a facilitator account."""
-        services.create_facilitator(username, password)
+        try:
+            services.create_facilitator(username, password)
+        except DomainError as exc:
+            message = exc.message % exc.params if exc.params else exc.message
+            raise click.ClickException(message) from None
         click.echo(f"Samtalsledaren {username} är skapad.")
 
     @app.cli.command("create-ks2019")

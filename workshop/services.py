@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from . import domain
@@ -91,6 +92,11 @@ def _text(value: Any, limit: int, message: str, *, required: bool = False) -> st
 # --- Facilitators ---------------------------------------------------------------------------
 
 
+def _hash_method() -> str:
+    """Return werkzeug's password hash method; tests may choose a cheaper one."""
+    return str(current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+
+
 def create_facilitator(username: str, password: str) -> Facilitator:
     """Add a facilitator account with a hashed password."""
     username = _text(username, 80, N_("Ange ett användarnamn."), required=True)
@@ -99,7 +105,7 @@ def create_facilitator(username: str, password: str) -> Facilitator:
     if db.session.scalar(sa.select(Facilitator).filter_by(username=username)):
         raise DomainError(N_("Användarnamnet finns redan."), code="exists")
     facilitator = Facilitator(username=username)
-    facilitator.set_password(password)
+    facilitator.set_password(password, _hash_method())
     db.session.add(facilitator)
     _commit()
     return facilitator
@@ -113,7 +119,7 @@ def ensure_first_facilitator(username: str, password: str | None) -> str | None:
     existing = db.session.scalar(sa.select(Facilitator).filter_by(username=username))
     if existing:
         if password and not existing.check_password(password):
-            existing.set_password(password)
+            existing.set_password(password, _hash_method())
             _commit()
         return None
     if db.session.scalar(sa.select(sa.func.count(Facilitator.id))) and not password:
@@ -176,6 +182,7 @@ def create_workshop(
         title=_text(title, 200, N_("Ange en rubrik."), required=True),
         join_code=_unique_join_code(),
         created_by_id=facilitator_id,
+        status="utkast",  # set now: column defaults only apply at insert, after the checks
     )
     _apply_details(workshop, details)
     for position, goal in enumerate(goals):

@@ -117,7 +117,8 @@ def index_join() -> Any:
     try:
         services.find_by_code(code)
     except DomainError as exc:
-        return render_template("index.html", error=translate(exc), code=code), 404
+        status = 404 if exc.code == "not_found" else 410
+        return render_template("index.html", error=translate(exc), code=code), status
     return redirect(url_for("participant.join", code=code))
 
 
@@ -234,7 +235,16 @@ def _workshops_error(message: str, fields: dict[str, str] | None = None) -> tupl
 def _edit_page(workshop: Workshop, status: int = 200, **context: Any) -> tuple[str, int]:
     context.setdefault("form", {})
     context.setdefault("fields", {})
-    return render_template("edit.html", workshop=workshop, **context), status
+    return (
+        render_template(
+            "edit.html",
+            workshop=workshop,
+            goal_limits=domain.GOAL_LIMITS,
+            detail_limits=services.DETAIL_LIMITS,
+            **context,
+        ),
+        status,
+    )
 
 
 @facilitator.route("/<int:workshop_id>/redigera", methods=["GET", "POST"])
@@ -385,9 +395,7 @@ def download(workshop_id: int, ext: str) -> Response:
 @login_required
 def screen(workshop_id: int) -> str:
     workshop = _workshop_or_404(workshop_id)
-    return render_template(
-        "presenter.html", workshop=workshop, join_url=join_url(workshop), screen_key=""
-    )
+    return _presenter_page(workshop, screen_key="")
 
 
 @presenter.get("/skarm/<key>")
@@ -395,8 +403,17 @@ def screen_by_key(key: str) -> str:
     workshop = db.session.scalar(sa.select(Workshop).filter_by(screen_key=key))
     if workshop is None:
         abort(404)
+    return _presenter_page(workshop, screen_key=key)
+
+
+def _presenter_page(workshop: Workshop, screen_key: str) -> str:
     return render_template(
-        "presenter.html", workshop=workshop, join_url=join_url(workshop), screen_key=key
+        "presenter.html",
+        workshop=workshop,
+        join_url=join_url(workshop),
+        screen_key=screen_key,
+        criteria=domain.CRITERIA_LABELS,
+        gradients=domain.GRADIENT_LABELS,
     )
 
 

@@ -1,0 +1,918 @@
+/* The facilitator's console: run the agenda, phases, timer, moderation and decisions.
+ *
+ * Every change goes out as a Socket.IO event with an acknowledgement; the console renders
+ * only from the "state" the server pushes back (ignoring one older than the last rendered).
+ * Forms are server-rendered and never rebuilt, so typed text survives every push.
+ */
+(function () {
+  "use strict";
+
+  var MV = window.MV;
+  var t = MV.t;
+  var el = MV.el;
+  var data = MV.readJSON("page-data");
+  var workshopId = data.workshop;
+
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
+
+  var gate = MV.seqGate();
+  var timer = MV.countdown($("timer"), function () {
+    MV.announce(t("timer_over"));
+  });
+  var state = null;
+  var online = null;
+  var signatures = {};
+  var selected = {};
+  var open = { edit: null, hide: null };
+  var goalId = null;
+  var decisionDirty = false;
+  var addClientId = null;
+
+  var socket = MV.connect(
+    { workshop: workshopId, role: "facilitator" },
+    {
+      connect: function () {
+        MV.request(socket, "state:get", {}).then(function (ack) {
+          if (ack.ok) {
+            render(ack.state);
+          } else {
+            alertError(ack);
+          }
+        });
+      },
+      state: render,
+      refused: function (reason, text) {
+        alertError({ error: text });
+      },
+    }
+  );
+
+  /** Render only what changed since the last state, keyed by a signature per part. */
+  function changed(name, value) {
+    var signature = JSON.stringify(value);
+    if (signatures[name] === signature) {
+      return false;
+    }
+    signatures[name] = signature;
+    return true;
+  }
+
+  // --- Sending -----------------------------------------------------------------------------
+
+  function alertError(ack) {
+    var box = $("console-alert");
+    box.textContent = ack.error || t("error_generic");
+    box.hidden = false;
+  }
+
+  function clearAlert() {
+    $("console-alert").hidden = true;
+  }
+
+  /** Send an event; show an error ack in the form (or the alert box) and resolve to the ack. */
+  function send(event, payload, form) {
+    if (form) {
+      MV.clearErrors(form);
+    }
+    return MV.request(socket, event, payload).then(function (ack) {
+      if (ack.ok) {
+        clearAlert();
+      } else if (form) {
+        MV.showErrors(form, ack);
+      } else {
+        alertError(ack);
+      }
+      return ack;
+    });
+  }
+
+  function formStatus(form, text) {
+    var node = form.querySelector("[data-status]");
+    if (node) {
+      MV.setText(node, text);
+    }
+  }
+
+  // --- Rendering ---------------------------------------------------------------------------
+
+  function render(next) {
+    if (!gate(next)) {
+      return;
+    }
+    state = next;
+    if (typeof next.people.online === "number") {
+      online = next.people.online;
+    }
+    timer.update(state);
+    renderWorkshop();
+    if (changed("agenda", [state.agenda, state.goal && state.goal.id])) {
+      MV.keepFocus($("agenda"), renderAgenda);
+    }
+    renderGoal();
+    if (changed("people", [state.participants, state.people, online, state.workshop.anonymous])) {
+      MV.keepFocus($("people"), renderPeople);
+    }
+    if (changed("proposals", [state.all_proposals, state.goal && state.goal.phase])) {
+      MV.keepFocus($("proposals"), renderProposals);
+    }
+    renderVote();
+    renderDecision();
+    if (changed("parking", [state.parking, state.agenda, state.goal && state.goal.id])) {
+      renderParking();
+    }
+  }
+
+  function renderWorkshop() {
+    var status = state.workshop.status;
+    var badge = $("ws-status");
+    if (changed("status", status)) {
+      MV.clear(badge).appendChild(el("span", { class: "badge badge--" + status, text: t("status_" + status) }));
+    }
+    MV.show($("ws-start"), status === "utkast");
+    MV.show($("ws-close"), status === "pagar");
+    MV.show($("ws-reopen"), status === "stangd");
+  }
+
+  function renderAgenda() {
+    var list = MV.clear($("agenda"));
+    var currentId = state.goal ? state.goal.id : null;
+    state.agenda.forEach(function (goal) {
+      var isCurrent = goal.id === currentId;
+      var phase = goal.phase_label + (goal.decided ? " · " + t("decided") : "");
+      list.appendChild(
+        el("li", { attrs: { "aria-current": isCurrent ? "true" : null } }, [
+          el("span", { class: "agenda__text" }, [
+            el("strong", { text: t("goal_number", { number: goal.number }) + ". " }),
+            MV.shorten(goal.text, 70),
+            el("span", { class: "agenda__phase", text: isCurrent ? t("current_goal") + " · " + phase : phase }),
+          ]),
+          el("button", {
+            type: "button",
+            class: "button button--small",
+            text: t("select_goal"),
+            disabled: isCurrent,
+            attrs: { "aria-label": t("select_goal_label", { number: goal.number }), "data-key": "goal-" + goal.id },
+            on: {
+              click: function () {
+                send("goal:select", { goal_id: goal.id });
+              },
+            },
+          }),
+        ])
+      );
+    });
+  }
+
+  function renderGoal() {
+    var goal = state.goal;
+    MV.show($("goal-box"), !!goal);
+    MV.show($("goal-none"), !goal);
+    MV.setText($("goal-none"), goal ? "" : t("no_goal"));
+    MV.show($("proposals-section"), !!goal);
+    MV.show($("decision-section"), !!goal);
+    MV.renderGoal($("goal-box"), goal);
+    if (!goal) {
+      goalId = null;
+      return;
+    }
+    if (goal.id !== goalId) {
+      goalId = goal.id;
+      resetGoalForms();
+    }
+    var order = ["forslag", "rostning", "resultat", "beslut"];
+    var index = order.indexOf(goal.phase);
+    Array.prototype.forEach.call($("phase-steps").children, function (li) {
+      var i = order.indexOf(li.getAttribute("data-phase"));
+      if (i === index) {
+        li.setAttribute("aria-current", "step");
+      } else {
+        li.removeAttribute("aria-current");
+      }
+      if (i < index) {
+        li.setAttribute("data-done", "");
+      } else {
+        li.removeAttribute("data-done");
+      }
+    });
+    var running = state.workshop.status === "pagar";
+    var hasVote = !!state.live_tally;
+    Array.prototype.forEach.call($("phase-actions").querySelectorAll("[data-when]"), function (node) {
+      node.hidden = !running || node.getAttribute("data-when") !== goal.phase;
+    });
+    Array.prototype.forEach.call($("phase-actions").querySelectorAll("[data-needs-vote]"), function (node) {
+      node.hidden = !hasVote;
+    });
+    if (changed("phase", goal.id + ":" + goal.phase)) {
+      MV.setText($("phase-live"), t("phase_now", { phase: goal.phase_label }));
+    }
+  }
+
+  function resetGoalForms() {
+    closeInline();
+    selected = {};
+    $("merge-form").hidden = true;
+    MV.fillProposal($("decision-form"), {});
+    MV.clearErrors($("decision-form"));
+    formStatus($("decision-form"), "");
+    MV.clear($("dissent-list"));
+    decisionDirty = false;
+    signatures.decisionPrefill = null;
+  }
+
+  // --- People ------------------------------------------------------------------------------
+
+  function renderPeople() {
+    var people = state.people;
+    var counts = t("people_counts", { count: people.count, observers: people.observers || 0 });
+    if (online !== null) {
+      counts += " · " + t("people_online", { online: online });
+    }
+    MV.setText($("people-count"), counts);
+    var list = MV.clear($("people"));
+    if (!state.participants.length) {
+      list.appendChild(el("li", { class: "hint", text: t("no_people") }));
+      return;
+    }
+    state.participants.forEach(function (person, i) {
+      var name = person.name || t("person_anon", { n: i + 1 });
+      var observer = person.role === "observator";
+      var roleAction = observer ? t("make_participant") : t("make_observer");
+      list.appendChild(
+        el("li", {}, [
+          el("span", { class: "person__name" }, [
+            name,
+            observer ? " " : null,
+            observer ? el("span", { class: "badge", text: t("observer_badge") }) : null,
+            person.left ? el("span", { class: "hint", text: " (" + t("person_left") + ")" }) : null,
+          ]),
+          el("button", {
+            type: "button",
+            class: "button button--small",
+            text: roleAction,
+            attrs: { "aria-label": t("person_label", { action: roleAction, name: name }), "data-key": "role-" + person.id },
+            on: {
+              click: function () {
+                send("participant:update", { id: person.id, role: observer ? "deltagare" : "observator" });
+              },
+            },
+          }),
+          el("button", {
+            type: "button",
+            class: "button button--small button--danger",
+            text: t("remove"),
+            attrs: { "aria-label": t("person_label", { action: t("remove"), name: name }), "data-key": "remove-" + person.id },
+            on: {
+              click: function () {
+                if (window.confirm(t("confirm_remove", { name: name }))) {
+                  send("participant:update", { id: person.id, removed: true });
+                }
+              },
+            },
+          }),
+        ])
+      );
+    });
+  }
+
+  // --- Proposals ---------------------------------------------------------------------------
+
+  function byId(id) {
+    return (state.all_proposals || []).filter(function (p) {
+      return p.id === id;
+    })[0];
+  }
+
+  function byLabel(label) {
+    return (state.all_proposals || []).filter(function (p) {
+      return p.label === label;
+    })[0];
+  }
+
+  function labelLinks(labels) {
+    var nodes = [];
+    labels.forEach(function (label, i) {
+      if (i) {
+        nodes.push(", ");
+      }
+      nodes.push(el("a", { href: "#prop-" + label, text: label }));
+    });
+    return nodes;
+  }
+
+  function actionButton(key, text, label, onClick, extraClass) {
+    return el("button", {
+      type: "button",
+      class: "button button--small" + (extraClass ? " " + extraClass : ""),
+      text: text,
+      attrs: { "data-key": key, "aria-label": text + " " + label },
+      on: { click: onClick },
+    });
+  }
+
+  function proposalActions(p, locked) {
+    var actions = [];
+    if (p.status === "aktiv" || p.published) {
+      actions.push(
+        actionButton("pub-" + p.id, p.published ? t("unpublish") : t("publish"), p.label, function () {
+          send("proposal:publish", { ids: [p.id], published: !p.published });
+        })
+      );
+    }
+    if (locked) {
+      return actions;
+    }
+    if (p.status === "aktiv") {
+      actions.push(actionButton("edit-" + p.id, t("edit"), p.label, function () {
+        openInline("edit", p);
+      }));
+      actions.push(actionButton("hide-" + p.id, t("hide"), p.label, function () {
+        openInline("hide", p);
+      }, "button--danger"));
+      actions.push(actionButton("park-" + p.id, t("park"), p.label, function () {
+        send("proposal:park", { id: p.id });
+      }));
+    } else if (p.status === "dold" || p.status === "parkerad") {
+      actions.push(actionButton("restore-" + p.id, t("restore"), p.label, function () {
+        send("proposal:restore", { id: p.id });
+      }));
+    }
+    return actions;
+  }
+
+  function proposalNode(p, locked) {
+    var badges = [
+      el("span", { class: "badge badge--" + p.status, text: t("p_status_" + p.status) }),
+      el("span", { class: "badge" + (p.published ? " badge--published" : ""), text: p.published ? t("published") : t("unpublished") }),
+    ];
+    if (p.edited) {
+      badges.push(el("span", { class: "badge badge--edited", text: t("edited_badge") }));
+    }
+    var extra = [];
+    if (p.merged_from && p.merged_from.length) {
+      extra.push(el("p", { class: "proposal__note" }, [t("merged_from_label") + ": "].concat(labelLinks(p.merged_from))));
+    }
+    if (p.merged_into) {
+      extra.push(el("p", { class: "proposal__note" }, [t("merged_into") + ": "].concat(labelLinks([p.merged_into]))));
+    }
+    if (p.hidden_reason) {
+      extra.push(el("p", { class: "proposal__note", text: t("hidden_reason", { reason: p.hidden_reason }) }));
+    }
+    if (p.original) {
+      extra.push(
+        el("details", {}, [
+          el("summary", { text: t("original") }),
+          el("p", { class: "proposal__note", text: t("kind_" + (p.original.kind || p.kind)) }),
+          MV.linesList(MV.proposalLines(p.original)),
+          el("p", { class: "proposal__note", text: MV.criteriaText(p.original.criteria) }),
+        ])
+      );
+    }
+    extra.push(el("div", { class: "proposal__actions" }, proposalActions(p, locked)));
+    var card = MV.proposalCard(p, {
+      badges: badges,
+      extra: extra,
+      id: "prop-" + p.label,
+      className: "proposal--" + p.status,
+      mergedLinks: true,
+      hideEdited: true,
+    });
+    if (p.status === "aktiv" && !locked) {
+      var box = el("input", {
+        type: "checkbox",
+        id: "sel-" + p.id,
+        checked: !!selected[p.id],
+        attrs: { "data-key": "sel-" + p.id },
+        on: {
+          change: function (event) {
+            if (event.target.checked) {
+              selected[p.id] = true;
+            } else {
+              delete selected[p.id];
+            }
+          },
+        },
+      });
+      var head = card.querySelector(".proposal__head");
+      head.insertBefore(
+        el("span", { class: "choice" }, [
+          box,
+          el("label", { attrs: { for: "sel-" + p.id }, class: "visually-hidden", text: t("select_for_merge", { label: p.label }) }),
+        ]),
+        head.firstChild
+      );
+    }
+    card.setAttribute("data-id", String(p.id));
+    return card;
+  }
+
+  /** Rebuild the list around a card that holds an open form, which never moves (keeps focus). */
+  function renderProposals() {
+    var list = $("proposals");
+    var proposals = state.all_proposals || [];
+    var locked = !!(state.goal && state.goal.phase === "rostning");
+    MV.setText($("proposal-count"), proposals.length ? t("proposal_count", { n: proposals.length }) : "");
+    MV.show($("moderation-note"), locked);
+    MV.setText($("moderation-note"), locked ? t("moderation_locked") : "");
+    $("merge-start").disabled = locked;
+    var openId = open.edit || open.hide;
+    var pinned = openId ? list.querySelector('[data-id="' + openId + '"]') : null;
+    var pinnedProposal = openId ? byId(openId) : null;
+    if (pinned && (!pinnedProposal || pinnedProposal.status !== "aktiv" || locked)) {
+      closeInline();
+      pinned = null;
+    }
+    Array.prototype.slice.call(list.children).forEach(function (child) {
+      if (child !== pinned) {
+        list.removeChild(child);
+      }
+    });
+    if (!proposals.length) {
+      list.appendChild(el("li", { class: "hint", text: t("no_proposals") }));
+      return;
+    }
+    var before = true;
+    proposals.forEach(function (p) {
+      if (pinned && p.id === openId) {
+        before = false;
+        return;
+      }
+      var node = proposalNode(p, locked);
+      if (pinned && before) {
+        list.insertBefore(node, pinned);
+      } else {
+        list.appendChild(node);
+      }
+    });
+  }
+
+  function openInline(kind, p) {
+    closeInline();
+    var form = kind === "edit" ? $("edit-form") : $("hide-form");
+    var card = $("proposals").querySelector('[data-id="' + p.id + '"]');
+    if (!card) {
+      return;
+    }
+    open[kind] = p.id;
+    MV.clearErrors(form);
+    if (kind === "edit") {
+      MV.setText($("edit-h"), t("edit_title", { label: p.label }));
+      MV.fillProposal(form, p);
+    } else {
+      MV.setText($("hide-h"), t("hide_title", { label: p.label }));
+      form.reset();
+    }
+    card.appendChild(form);
+    var first = form.querySelector("input:not([type=hidden]), select, textarea");
+    if (kind === "edit") {
+      first = form.querySelector('input[name="kind"]:checked') || first;
+    }
+    first.focus();
+  }
+
+  function closeInline() {
+    var returnTo = open.edit || open.hide;
+    var home = $("form-home");
+    [$("edit-form"), $("hide-form")].forEach(function (form) {
+      if (form.parentNode !== home) {
+        home.appendChild(form);
+      }
+    });
+    open.edit = null;
+    open.hide = null;
+    return returnTo;
+  }
+
+  /** Re-render the list now; a card that held an open form missed the pushes meanwhile. */
+  function refreshProposals() {
+    signatures.proposals = null;
+    if (state) {
+      MV.keepFocus($("proposals"), renderProposals);
+    }
+  }
+
+  function cancelInline() {
+    var id = closeInline();
+    refreshProposals();
+    var button = id && $("proposals").querySelector('[data-key="edit-' + id + '"]');
+    if (button) {
+      button.focus();
+    }
+  }
+
+  $("edit-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    send("proposal:edit", { id: open.edit, proposal: MV.readProposal(form) }, form).then(function (ack) {
+      if (ack.ok) {
+        MV.announce(t("saved"));
+        cancelInline();
+      }
+    });
+  });
+
+  $("hide-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    var reason = [form.elements.reason.value, form.elements.text.value.trim()].filter(Boolean).join(" – ");
+    var id = open.hide;
+    send("proposal:hide", { id: id, reason: reason }, form).then(function (ack) {
+      if (ack.ok) {
+        closeInline();
+        refreshProposals();
+        MV.announce(t("saved"));
+      }
+    });
+  });
+
+  ["edit-form", "hide-form", "merge-form"].forEach(function (id) {
+    $(id).querySelector("[data-cancel]").addEventListener("click", function () {
+      if (id === "merge-form") {
+        $("merge-form").hidden = true;
+        $("merge-start").focus();
+      } else {
+        cancelInline();
+      }
+    });
+  });
+
+  $("publish-all").addEventListener("click", function () {
+    var ids = (state.all_proposals || [])
+      .filter(function (p) {
+        return p.status === "aktiv" && !p.published;
+      })
+      .map(function (p) {
+        return p.id;
+      });
+    if (ids.length) {
+      send("proposal:publish", { ids: ids, published: true });
+    }
+  });
+
+  // --- Merging -----------------------------------------------------------------------------
+
+  function joinValues(proposals, name, separator) {
+    var seen = [];
+    proposals.forEach(function (p) {
+      var value = (p.fields || {})[name];
+      if (value && seen.indexOf(value) === -1) {
+        seen.push(value);
+      }
+    });
+    return separator ? seen.join(separator) : seen[0] || "";
+  }
+
+  $("merge-start").addEventListener("click", function () {
+    var chosen = (state.all_proposals || []).filter(function (p) {
+      return selected[p.id] && p.status === "aktiv";
+    });
+    if (chosen.length < 2) {
+      alertError({ error: t("merge_need_two") });
+      return;
+    }
+    clearAlert();
+    var form = $("merge-form");
+    var fields = {};
+    MV.TEXT_FIELDS.forEach(function (name) {
+      var long = name === "what" || name === "rationale" || name === "resources";
+      fields[name] = joinValues(chosen, name, long ? "\n" : null);
+    });
+    MV.fillProposal(form, { kind: chosen[0].kind, fields: fields, criteria: {} });
+    MV.clearErrors(form);
+    form.dataset.ids = JSON.stringify(chosen.map(function (p) {
+      return p.id;
+    }));
+    MV.setText($("merge-sources"), t("merge_sources", {
+      labels: chosen.map(function (p) {
+        return p.label;
+      }).join(", "),
+    }));
+    form.hidden = false;
+    form.querySelector("h3").setAttribute("tabindex", "-1");
+    form.querySelector("h3").focus();
+  });
+
+  $("merge-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    var ids = JSON.parse(form.dataset.ids || "[]");
+    send("proposal:merge", { ids: ids, proposal: MV.readProposal(form) }, form).then(function (ack) {
+      if (ack.ok) {
+        selected = {};
+        form.hidden = true;
+        refreshProposals();
+        MV.announce(t("merged", { label: ack.proposal.label }));
+      }
+    });
+  });
+
+  // --- The facilitator's own proposal ------------------------------------------------------
+
+  $("add-form").addEventListener("input", function () {
+    addClientId = addClientId || MV.randomId(24);
+  });
+
+  $("add-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    if (!state || !state.goal) {
+      return;
+    }
+    addClientId = addClientId || MV.randomId(24);
+    var payload = { goal_id: state.goal.id, client_id: addClientId, proposal: MV.readProposal(form) };
+    formStatus(form, "");
+    send("proposal:add", payload, form).then(function (ack) {
+      if (ack.ok) {
+        addClientId = null;
+        form.reset();
+        MV.syncKind(form);
+        formStatus(form, t("proposal_added", { label: ack.proposal.label }));
+      }
+    });
+  });
+
+  // --- Phases, workshop, timer -------------------------------------------------------------
+
+  $("phase-actions").addEventListener("click", function (event) {
+    var button = event.target.closest("[data-phase-to]");
+    if (!button || !state || !state.goal) {
+      return;
+    }
+    if (button.hasAttribute("data-confirm-back") && !window.confirm(t("confirm_step_back"))) {
+      return;
+    }
+    send("phase:set", { goal_id: state.goal.id, phase: button.getAttribute("data-phase-to") });
+  });
+
+  $("vote-method").addEventListener("change", function () {
+    $("dot-budget-field").hidden = $("vote-method").value !== "prickar";
+  });
+
+  $("open-vote-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    var method = form.elements.method.value;
+    var payload = { goal_id: state.goal.id, phase: "rostning", method: method };
+    if (method === "prickar") {
+      payload.dot_budget = parseInt(form.elements.dot_budget.value, 10) || form.elements.dot_budget.value;
+    }
+    send("phase:set", payload, form);
+  });
+
+  $("ws-start").addEventListener("click", function () {
+    send("workshop:start", {});
+  });
+  $("ws-close").addEventListener("click", function () {
+    if (window.confirm(t("confirm_close"))) {
+      send("workshop:close", {});
+    }
+  });
+  $("ws-reopen").addEventListener("click", function () {
+    send("workshop:reopen", {});
+  });
+
+  $("timer-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    var minutes = parseFloat(String(form.elements.minutes.value).replace(",", "."));
+    if (!(minutes >= 1 && minutes <= 60)) {
+      MV.showErrors(form, { error: t("timer_minutes_invalid"), fields: {} });
+      return;
+    }
+    send("timer:set", { action: "start", seconds: Math.round(minutes * 60) }, form).then(function (ack) {
+      if (ack.ok) {
+        MV.announce(t("timer_started", { time: MV.formatSeconds(minutes * 60) }));
+      }
+    });
+  });
+  $("timer-add").addEventListener("click", function () {
+    send("timer:set", { action: "add" }, $("timer-form"));
+  });
+  $("timer-stop").addEventListener("click", function () {
+    send("timer:set", { action: "stop" }, $("timer-form"));
+  });
+
+  // --- Voting and the live tally -----------------------------------------------------------
+
+  function renderVote() {
+    var vote = state.vote;
+    var tally = state.live_tally;
+    var info = "";
+    if (vote) {
+      info = t("vote_info", { number: vote.number, method: vote.method_label }) + " " +
+        (vote.open ? t("vote_open") : t("vote_closed"));
+    } else if (!tally) {
+      info = t("no_vote");
+    }
+    MV.setText($("vote-info"), info);
+    MV.setText($("vote-progress"), vote ? t("answered", { answered: vote.answered, total: vote.total }) : "");
+    MV.show($("tally-box"), !!tally);
+    if (!tally) {
+      signatures.tally = null;
+      return;
+    }
+    var revealed = !!state.results;
+    $("tally-box").className = revealed ? "card" : "private";
+    MV.setText($("tally-label"), revealed ? t("tally_public") : t("tally_private"));
+    $("tally-label").className = revealed ? "hint" : "private__label";
+    if (changed("tally", [tally, state.all_proposals])) {
+      MV.renderResults($("tally"), tally, state.all_proposals, { shorten: 60 });
+    }
+  }
+
+  // --- Decision ----------------------------------------------------------------------------
+
+  function renderDecision() {
+    var form = $("decision-form");
+    var goal = state.goal;
+    MV.show(form, !!goal);
+    if (!goal) {
+      MV.clear($("decision-current"));
+      return;
+    }
+    if (changed("decision", [state.decision, goal.phase])) {
+      MV.renderDecision($("decision-current"), goal.phase === "beslut" ? state.decision : null, "h3");
+    }
+    var active = (state.all_proposals || []).filter(function (p) {
+      return p.status === "aktiv";
+    });
+    var leaders = (state.live_tally && state.live_tally.leaders) || [];
+    var options = [["", t("from_scratch")]].concat(
+      active.map(function (p) {
+        var f = p.fields || {};
+        var text = MV.shorten(p.kind === "inriktningsmal" ? f.rationale : f.what, 60);
+        var lead = leaders.indexOf(p.id) !== -1 ? " " + t("leader_suffix") : "";
+        return [String(p.id), p.label + " – " + text + lead];
+      })
+    );
+    var select = $("decision-proposal");
+    if (changed("decisionOptions", options)) {
+      var value = select.value;
+      MV.clear(select);
+      options.forEach(function (option) {
+        select.appendChild(el("option", { value: option[0], text: option[1] }));
+      });
+      select.value = options.some(function (o) {
+        return o[0] === value;
+      })
+        ? value
+        : "";
+    }
+    // Show a saved decision in the form until the facilitator starts typing.
+    if (state.decision && !decisionDirty && changed("decisionPrefill", state.decision)) {
+      fillDecision(state.decision);
+    }
+  }
+
+  function fillDecision(decision) {
+    var form = $("decision-form");
+    MV.fillProposal(form, decision);
+    var source = decision.proposal ? byLabel(decision.proposal) : null;
+    $("decision-proposal").value = source ? String(source.id) : "";
+    MV.clear($("dissent-list"));
+    (decision.dissent || []).forEach(function (entry) {
+      addDissentRow(entry);
+    });
+  }
+
+  var dissentCount = 0;
+
+  function addDissentRow(entry) {
+    dissentCount += 1;
+    var fragment = $("dissent-tpl").content.cloneNode(true);
+    Array.prototype.forEach.call(fragment.querySelectorAll("[id], [for]"), function (node) {
+      ["id", "for"].forEach(function (attr) {
+        var value = node.getAttribute(attr);
+        if (value) {
+          node.setAttribute(attr, value.replace("-N-", "-" + dissentCount + "-"));
+        }
+      });
+    });
+    var row = fragment.querySelector(".dissent-row");
+    if (entry) {
+      row.querySelector('[name="dissent_text"]').value = entry.text || "";
+      row.querySelector('[name="dissent_name"]').value = entry.name || "";
+      row.querySelector('[name="dissent_consent"]').checked = !!entry.name;
+    }
+    $("dissent-list").appendChild(fragment);
+    return row;
+  }
+
+  $("dissent-add").addEventListener("click", function () {
+    var row = addDissentRow(null);
+    decisionDirty = true;
+    row.querySelector("textarea").focus();
+  });
+
+  $("dissent-list").addEventListener("click", function (event) {
+    var button = event.target.closest("[data-remove-dissent]");
+    if (button) {
+      button.closest(".dissent-row").remove();
+      decisionDirty = true;
+      $("dissent-add").focus();
+    }
+  });
+
+  $("decision-form").addEventListener("input", function () {
+    decisionDirty = true;
+  });
+
+  $("decision-form").addEventListener("change", function (event) {
+    var form = $("decision-form");
+    decisionDirty = true;
+    if (event.target.name === "kind") {
+      MV.syncKind(form);
+    }
+    if (event.target.id === "decision-proposal" && event.target.value) {
+      var p = byId(parseInt(event.target.value, 10));
+      if (p) {
+        MV.fillProposal(form, p);
+      }
+    }
+  });
+
+  function readDissent() {
+    return Array.prototype.map.call($("dissent-list").querySelectorAll(".dissent-row"), function (row) {
+      return {
+        text: row.querySelector('[name="dissent_text"]').value.trim(),
+        name: row.querySelector('[name="dissent_name"]').value.trim(),
+        consent: row.querySelector('[name="dissent_consent"]').checked,
+      };
+    }).filter(function (entry) {
+      return entry.text;
+    });
+  }
+
+  $("decision-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    if (!state || !state.goal) {
+      return;
+    }
+    var proposalId = $("decision-proposal").value;
+    var payload = MV.readProposal(form);
+    payload.goal_id = state.goal.id;
+    payload.proposal_id = proposalId ? parseInt(proposalId, 10) : null;
+    payload.dissent = readDissent();
+    formStatus(form, "");
+    send("decision:record", payload, form).then(function (ack) {
+      if (ack.ok) {
+        decisionDirty = false;
+        signatures.decisionPrefill = null;
+        formStatus(form, t("decision_saved"));
+      }
+    });
+  });
+
+  // --- Parking -----------------------------------------------------------------------------
+
+  function renderParking() {
+    var list = MV.clear($("parking"));
+    var names = {};
+    state.agenda.forEach(function (goal) {
+      names[goal.id] = t("goal_number", { number: goal.number });
+    });
+    if (!state.parking.length) {
+      list.appendChild(el("li", { class: "hint", text: t("parking_empty") }));
+    }
+    state.parking.forEach(function (item) {
+      list.appendChild(
+        el("li", { class: "card" }, [
+          el("span", { class: "badge", text: item.goal_id ? names[item.goal_id] || "" : t("whole_workshop") }),
+          " ",
+          item.text,
+        ])
+      );
+    });
+    var goal = state.goal;
+    MV.setText($("parking-goal-label"), goal ? t("for_goal", { goal: t("goal_number", { number: goal.number }) }) : "");
+    MV.show($("parking-goal-choice"), !!goal);
+  }
+
+  $("parking-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    var forGoal = form.elements.for_goal.checked && state && state.goal;
+    send("parking:add", { text: form.elements.text.value, goal_id: forGoal ? state.goal.id : null }, form).then(
+      function (ack) {
+        if (ack.ok) {
+          form.elements.text.value = "";
+          MV.announce(t("saved"));
+        }
+      }
+    );
+  });
+
+  // Keep every proposal form's kind-dependent fields in step with its radio buttons.
+  ["merge-form", "edit-form", "add-form"].forEach(function (id) {
+    var form = $(id);
+    form.addEventListener("change", function (event) {
+      if (event.target.name === "kind") {
+        MV.syncKind(form);
+      }
+    });
+    MV.syncKind(form);
+  });
+  MV.syncKind($("decision-form"));
+})();

@@ -1,0 +1,721 @@
+/* The phone page: follow the room, send proposals, cast a ballot, see the results.
+ *
+ * The phone keeps a secret of its own in localStorage; proposals and ballots are keyed by it,
+ * so the server never links a person to a vote in anonymous mode. A proposal carries a
+ * client_id made once per draft, so sending it again after a reconnect never duplicates it.
+ */
+(function () {
+  "use strict";
+
+  var MV = window.MV;
+  var t = MV.t;
+  var el = MV.el;
+  var data = MV.readJSON("page-data");
+  var workshopId = data.workshop;
+
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
+  var sections = {
+    waiting: $("sec-waiting"),
+    forslag: $("sec-forslag"),
+    rostning: $("sec-rostning"),
+    resultat: $("sec-resultat"),
+    end: $("sec-end"),
+  };
+  var proposalForm = $("proposal-form");
+  var ballotForm = $("ballot-form");
+
+  var secret = loadSecret();
+  var gate = MV.seqGate();
+  var timer = MV.countdown($("timer"));
+  var stopped = false;
+
+  var current = { state: null, own: null, key: null, goalId: null, phase: undefined };
+  var myProposals = [];
+  var pendingProposal = null;
+  var pendingBallot = null;
+  var ballot = { key: null, dirty: false, voted: false, dots: {}, budget: 0 };
+
+  function loadSecret() {
+    var key = "mv-secret-" + workshopId;
+    var value = MV.storage.get(key);
+    if (!value || value.length < 32) {
+      value = MV.randomId(32);
+      MV.storage.set(key, value);
+    }
+    return value;
+  }
+
+  // --- Connection ------------------------------------------------------------------------
+
+  var socket = MV.connect(
+    { workshop: workshopId, role: "people" },
+    {
+      connect: function () {
+        refresh().then(sendPending);
+      },
+      state: function (state) {
+        render(state, null);
+      },
+      refused: function (reason, text) {
+        if (reason === "join_required") {
+          stop(t("refused_join_required"), true);
+        } else {
+          stop(text, false);
+        }
+      },
+      stopped: function () {
+        return stopped;
+      },
+    }
+  );
+
+  socket.on("removed", function () {
+    stop(t("removed"), false);
+    socket.disconnect();
+  });
+
+  function refresh() {
+    return MV.request(socket, "state:get", { secret: secret }).then(function (ack) {
+      if (ack.ok) {
+        render(ack.state, ack.own);
+      }
+    });
+  }
+
+  function stop(message, canRejoin) {
+    stopped = true;
+    Object.keys(sections).forEach(function (name) {
+      MV.show(sections[name], name === "end");
+    });
+    MV.show($("leave-area"), false);
+    MV.show($("timer"), false);
+    MV.show($("conn"), false);
+    MV.setText($("end-msg"), message);
+    MV.show($("end-again"), canRejoin);
+    $("end-msg").setAttribute("tabindex", "-1");
+    $("end-msg").focus();
+  }
+
+  // --- Rendering -------------------------------------------------------------------------
+
+  function stateKey(state) {
+    var goal = state.goal;
+    return [
+      state.workshop.status,
+      goal ? goal.id : "",
+      goal ? goal.phase : "",
+      state.vote ? state.vote.round_id : "",
+      state.vote ? state.vote.open : "",
+      state.people.count,
+    ].join("|");
+  }
+
+  function render(state, own) {
+    if (stopped) {
+      return;
+    }
+    if (!gate(state)) {
+      // An older snapshot: keep only its "own" part if it belongs to the same goal and round.
+      if (own && stateKey(state) === current.key) {
+        applyOwn(own);
+      }
+      return;
+    }
+    var key = stateKey(state);
+    var changed = key !== current.key;
+    var previous = current.phase;
+    current.state = state;
+    current.key = key;
+    if (own) {
+      applyOwn(own);
+    }
+    renderHead(state);
+    timer.update(state);
+    renderSections(state);
+    var phase = state.goal ? state.goal.id + ":" + state.goal.phase : null;
+    if (state.goal && previous !== undefined && phase !== previous) {
+      MV.announce(
+        t("goal_number", { number: state.goal.number }) + ". " + t("phase_now", { phase: state.goal.phase_label })
+      );
+    }
+    current.phase = phase;
+    // The goal, phase or roles changed: ask again for what belongs to this phone.
+    if (changed && !own) {
+      refresh();
+    }
+  }
+
+  function applyOwn(own) {
+    current.own = own;
+    myProposals = own.my_proposals || [];
+    renderMine();
+    if (current.state) {
+      renderBallot(current.state);
+    }
+  }
+
+  function renderHead(state) {
+    var goal = state.goal;
+    var title = $("goal-title");
+    MV.clear(title);
+    if (goal) {
+      title.appendChild(el("span", { class: "goal-number", text: t("goal_number", { number: goal.number }) }));
+      title.appendChild(el("span", { class: "visually-hidden", text: ": " }));
+      title.appendChild(document.createTextNode(goal.text));
+    } else {
+      title.textContent = title.getAttribute("data-default");
+    }
+    MV.show($("workshop-title"), !!goal);
+    MV.show($("goal-meta"), !!goal);
+    MV.renderGoal($("goal-head"), goal);
+  }
+
+  function renderSections(state) {
+    var status = state.workshop.status;
+    var goal = state.goal;
+    var phase = goal ? goal.phase : null;
+    var visible = "waiting";
+    if (status === "stangd") {
+      visible = "end";
+      MV.setText($("end-msg"), t("closed"));
+      MV.show($("end-again"), false);
+    } else if (status !== "pagar" || !goal) {
+      MV.setText($("waiting-msg"), t("waiting_start"));
+    } else if (phase === "ej_startad") {
+      MV.setText($("waiting-msg"), t("waiting_goal"));
+    } else if (phase === "forslag") {
+      visible = "forslag";
+    } else if (phase === "rostning") {
+      visible = "rostning";
+    } else {
+      visible = "resultat";
+    }
+    Object.keys(sections).forEach(function (name) {
+      MV.show(sections[name], name === visible);
+    });
+    MV.show($("leave-area"), status !== "stangd");
+    if (goal && goal.id !== current.goalId) {
+      current.goalId = goal.id;
+      loadDraft(goal.id);
+    }
+    if (visible === "forslag") {
+      renderPublished(state);
+      renderMine();
+    } else if (visible === "rostning") {
+      renderVote(state);
+    } else if (visible === "resultat") {
+      renderResults(state);
+    }
+  }
+
+  // --- Proposals -------------------------------------------------------------------------
+
+  function draftKey(goalId) {
+    return "mv-draft-" + workshopId + "-" + goalId;
+  }
+
+  function readDraft(goalId) {
+    try {
+      return JSON.parse(MV.storage.get(draftKey(goalId)) || "null");
+    } catch (err) {
+      return null;
+    }
+  }
+
+  function loadDraft(goalId) {
+    var draft = readDraft(goalId);
+    MV.clearErrors(proposalForm);
+    MV.setText($("proposal-status"), "");
+    MV.fillProposal(proposalForm, draft ? draft.proposal : {});
+    proposalForm.dataset.clientId = draft && draft.client_id ? draft.client_id : "";
+  }
+
+  function saveDraft() {
+    if (!current.goalId) {
+      return;
+    }
+    if (!proposalForm.dataset.clientId) {
+      proposalForm.dataset.clientId = MV.randomId(24);
+    }
+    MV.storage.set(
+      draftKey(current.goalId),
+      JSON.stringify({ client_id: proposalForm.dataset.clientId, proposal: MV.readProposal(proposalForm) })
+    );
+  }
+
+  function clearDraft(goalId) {
+    MV.storage.remove(draftKey(goalId));
+    proposalForm.reset();
+    MV.syncKind(proposalForm);
+    proposalForm.dataset.clientId = "";
+  }
+
+  proposalForm.addEventListener("input", saveDraft);
+  proposalForm.addEventListener("change", function (event) {
+    if (event.target.name === "kind") {
+      MV.syncKind(proposalForm);
+    }
+    saveDraft();
+  });
+
+  function checkProposal(proposal) {
+    var fields = {};
+    if (proposal.kind === "ambitionsniva" && !proposal.what) {
+      fields.what = t("what_required");
+    }
+    if (proposal.kind === "inriktningsmal" && !proposal.rationale) {
+      fields.rationale = t("rationale_required");
+    }
+    return Object.keys(fields).length ? { ok: false, error: t("form_invalid"), fields: fields } : null;
+  }
+
+  proposalForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var proposal = MV.readProposal(proposalForm);
+    var problem = checkProposal(proposal);
+    if (problem) {
+      MV.showErrors(proposalForm, problem);
+      return;
+    }
+    saveDraft();
+    var payload = {
+      goal_id: current.goalId,
+      client_id: proposalForm.dataset.clientId,
+      secret: secret,
+      proposal: proposal,
+    };
+    sendProposal(payload);
+  });
+
+  function sendProposal(payload) {
+    MV.clearErrors(proposalForm);
+    if (!socket.connected) {
+      pendingProposal = payload;
+      MV.setText($("proposal-status"), t("pending"));
+      return Promise.resolve();
+    }
+    var button = $("proposal-submit");
+    button.disabled = true;
+    MV.setText($("proposal-status"), t("sending"));
+    return MV.request(socket, "proposal:add", payload).then(function (ack) {
+      button.disabled = false;
+      if (ack.ok) {
+        pendingProposal = null;
+        if (payload.goal_id === current.goalId && payload.client_id === proposalForm.dataset.clientId) {
+          clearDraft(payload.goal_id);
+        } else {
+          MV.storage.remove(draftKey(payload.goal_id));
+        }
+        addMine(ack.proposal);
+        MV.setText($("proposal-status"), t("proposal_sent", { label: ack.proposal.label }));
+      } else if (ack.code === "offline" || ack.code === "timeout") {
+        pendingProposal = payload;
+        MV.setText($("proposal-status"), t("pending"));
+      } else {
+        MV.setText($("proposal-status"), "");
+        MV.showErrors(proposalForm, ack);
+      }
+    });
+  }
+
+  function addMine(proposal) {
+    var known = myProposals.some(function (p) {
+      return p.id === proposal.id;
+    });
+    if (!known) {
+      myProposals.push(Object.assign({ status: "aktiv" }, proposal));
+    }
+    renderMine();
+  }
+
+  function publishedIds() {
+    var ids = {};
+    ((current.state && current.state.proposals) || []).forEach(function (p) {
+      ids[p.id] = true;
+    });
+    return ids;
+  }
+
+  function renderMine() {
+    var list = $("my-proposals");
+    var shown = publishedIds();
+    MV.clear(list);
+    if (!myProposals.length) {
+      list.appendChild(el("li", { class: "hint", text: t("no_own") }));
+      return;
+    }
+    myProposals.forEach(function (p) {
+      var badges = [el("span", { class: "badge badge--" + (p.status || "aktiv"), text: t("status_" + (p.status || "aktiv")) })];
+      if (shown[p.id]) {
+        badges.push(el("span", { class: "badge badge--published", text: t("shown_to_all") }));
+      }
+      list.appendChild(MV.proposalCard(p, { badges: badges }));
+    });
+  }
+
+  function renderPublished(state) {
+    var list = $("published");
+    var mine = {};
+    myProposals.forEach(function (p) {
+      mine[p.id] = true;
+    });
+    MV.clear(list);
+    if (!state.proposals.length) {
+      list.appendChild(el("li", { class: "hint", text: t("no_published") }));
+      return;
+    }
+    state.proposals.forEach(function (p) {
+      var badges = mine[p.id] ? [el("span", { class: "badge", text: t("yours") })] : [];
+      list.appendChild(MV.proposalCard(p, { badges: badges }));
+    });
+  }
+
+  // --- Voting ----------------------------------------------------------------------------
+
+  function renderVote(state) {
+    var vote = state.vote;
+    MV.setText($("vote-progress"), vote ? t("answered", { answered: vote.answered, total: vote.total }) : "");
+    renderBallot(state);
+  }
+
+  function canVote() {
+    return !current.own || current.own.participant.can_vote;
+  }
+
+  function renderBallot(state) {
+    var vote = state.vote;
+    if (!vote || !state.goal || state.goal.phase !== "rostning") {
+      return;
+    }
+    var observer = current.own && !canVote();
+    MV.show($("observer-note"), observer);
+    MV.setText($("observer-note"), observer ? t("observer") : "");
+    MV.show(ballotForm, !observer);
+    var key = [vote.round_id, vote.method, vote.dot_budget].concat(
+      vote.proposals.map(function (p) {
+        return p.id;
+      })
+    ).join(",");
+    if (key !== ballot.key) {
+      ballot = { key: key, dirty: false, voted: false, dots: {}, budget: vote.dot_budget };
+      buildBallot(vote);
+      MV.setText($("ballot-status"), "");
+      pendingBallot = null;
+    }
+    if (current.own && current.own.my_ballot && !ballot.dirty) {
+      fillBallot(vote, current.own.my_ballot);
+      ballot.voted = true;
+    }
+    var open = vote.open;
+    Array.prototype.forEach.call(ballotForm.querySelectorAll("input, button"), function (node) {
+      if (!node.hasAttribute("data-dots")) {
+        node.disabled = !open;
+      }
+    });
+    updateDots();
+    MV.setText($("ballot-submit"), ballot.voted ? t("vote_update") : t("vote_submit"));
+    if (!open) {
+      MV.setText($("ballot-status"), t("vote_closed"));
+    }
+  }
+
+  function buildBallot(vote) {
+    var items = $("ballot-items");
+    MV.clear(items);
+    MV.clearErrors(ballotForm);
+    MV.setText($("ballot-method"), t("how_" + vote.method, { budget: vote.dot_budget }));
+    MV.show($("budget"), vote.method === "prickar");
+    vote.proposals.forEach(function (p) {
+      items.appendChild(ballotItem(vote, p));
+    });
+    updateDots();
+  }
+
+  function proposalSummary(p) {
+    var f = p.fields || {};
+    var main = p.kind === "inriktningsmal" ? f.rationale : f.what;
+    var lines = MV.proposalLines(f).filter(function (pair) {
+      return pair[1] !== main;
+    });
+    return [
+      el("p", { class: "proposal__main", text: main || "" }),
+      el("p", {}, [el("span", { class: "badge badge--" + p.kind, text: t("kind_" + p.kind) })]),
+      MV.linesList(lines),
+    ];
+  }
+
+  function radio(name, value, label, id) {
+    return el("div", { class: "choice" }, [
+      el("input", { type: "radio", name: name, value: String(value), id: id }),
+      el("label", { attrs: { for: id }, text: label }),
+    ]);
+  }
+
+  function ballotItem(vote, p) {
+    var name = "v-" + p.id;
+    var legend = el("legend", { text: p.label });
+    var body = proposalSummary(p);
+    var inputs;
+    if (vote.method === "ja_nej") {
+      inputs = el("div", { class: "choices--row" }, ["ja", "nej", "avstar"].map(function (v) {
+        return radio(name, v, t("vote_" + v), name + "-" + v);
+      }));
+    } else if (vote.method === "betyg") {
+      inputs = el("div", {}, [
+        el("p", { class: "hint", text: t("score_low") + ", " + t("score_high") }),
+        el("div", { class: "scale" }, [1, 2, 3, 4, 5].map(function (n) {
+          return radio(name, n, String(n), name + "-" + n);
+        })),
+      ]);
+    } else if (vote.method === "gradering") {
+      var labels = t("gradients");
+      inputs = el("div", {}, [1, 2, 3, 4, 5].map(function (n) {
+        return radio(name, n, labels[String(n)], name + "-" + n);
+      }));
+    } else if (vote.method === "prickar") {
+      inputs = dotStepper(p);
+    } else {
+      inputs = el("div", {}, MV.criteriaLabels().map(function (pair) {
+        var c = pair[0];
+        var group = name + "-" + c;
+        return el("fieldset", { class: "criterion-group choices--row", data: { criterion: c } }, [
+          el("legend", { text: pair[1] }),
+        ].concat(["ja", "delvis", "nej"].map(function (v) {
+          return radio(group, v, t("assessment_" + v), group + "-" + v);
+        })));
+      }));
+    }
+    return el("fieldset", { class: "ballot-item", data: { proposal: String(p.id), label: p.label } }, [legend]
+      .concat(body)
+      .concat([inputs]));
+  }
+
+  function dotStepper(p) {
+    var output = el("output", { id: "dots-" + p.id, text: "0", attrs: { "aria-label": t("dots_value", { label: p.label }) } });
+    var minus = el("button", {
+      type: "button",
+      class: "button",
+      text: "−",
+      attrs: { "aria-label": t("dots_remove", { label: p.label }), "aria-controls": "dots-" + p.id },
+      on: { click: function () { changeDots(p.id, -1); } },
+    });
+    var plus = el("button", {
+      type: "button",
+      class: "button",
+      text: "+",
+      attrs: { "aria-label": t("dots_add", { label: p.label }), "aria-controls": "dots-" + p.id },
+      on: { click: function () { changeDots(p.id, 1); } },
+    });
+    minus.dataset.dots = "minus";
+    plus.dataset.dots = "plus";
+    minus.dataset.proposal = plus.dataset.proposal = String(p.id);
+    return el("div", { class: "stepper" }, [minus, output, plus]);
+  }
+
+  function spentDots() {
+    return Object.keys(ballot.dots).reduce(function (sum, id) {
+      return sum + ballot.dots[id];
+    }, 0);
+  }
+
+  function changeDots(id, delta) {
+    var now = ballot.dots[id] || 0;
+    var next = now + delta;
+    if (next < 0 || (delta > 0 && spentDots() >= ballot.budget)) {
+      return;
+    }
+    ballot.dots[id] = next;
+    ballot.dirty = true;
+    updateDots();
+  }
+
+  function updateDots() {
+    if (!current.state || !current.state.vote || current.state.vote.method !== "prickar") {
+      return;
+    }
+    var left = ballot.budget - spentDots();
+    MV.setText($("budget"), t("dots_left", { left: left, budget: ballot.budget }));
+    var open = current.state.vote.open;
+    Array.prototype.forEach.call(ballotForm.querySelectorAll("[data-dots]"), function (button) {
+      var id = button.dataset.proposal;
+      var value = ballot.dots[id] || 0;
+      MV.setText($("dots-" + id), String(value));
+      var blocked = button.dataset.dots === "plus" ? left <= 0 : value <= 0;
+      button.disabled = !open || blocked;
+    });
+  }
+
+  function fillBallot(vote, answers) {
+    vote.proposals.forEach(function (p) {
+      var value = answers[String(p.id)];
+      if (value === undefined || value === null) {
+        return;
+      }
+      if (vote.method === "prickar") {
+        ballot.dots[p.id] = Number(value) || 0;
+      } else if (vote.method === "kriterier") {
+        Object.keys(value).forEach(function (c) {
+          check("v-" + p.id + "-" + c, value[c]);
+        });
+      } else {
+        check("v-" + p.id, value);
+      }
+    });
+    updateDots();
+  }
+
+  function check(name, value) {
+    var input = ballotForm.querySelector('input[name="' + name + '"][value="' + String(value) + '"]');
+    if (input) {
+      input.checked = true;
+    }
+  }
+
+  function checked(name) {
+    var input = ballotForm.querySelector('input[name="' + name + '"]:checked');
+    return input ? input.value : null;
+  }
+
+  /** Collect the ballot as {"<proposal id>": value}; return {error} when it breaks a rule. */
+  function readBallot(vote) {
+    var answers = {};
+    var error = null;
+    vote.proposals.forEach(function (p) {
+      if (error) {
+        return;
+      }
+      var name = "v-" + p.id;
+      if (vote.method === "ja_nej") {
+        if (checked(name)) {
+          answers[p.id] = checked(name);
+        }
+      } else if (vote.method === "betyg" || vote.method === "gradering") {
+        if (checked(name)) {
+          answers[p.id] = parseInt(checked(name), 10);
+        }
+      } else if (vote.method === "prickar") {
+        if (ballot.dots[p.id]) {
+          answers[p.id] = ballot.dots[p.id];
+        }
+      } else {
+        var values = {};
+        var count = 0;
+        MV.CRITERIA.forEach(function (c) {
+          var v = checked(name + "-" + c);
+          if (v) {
+            values[c] = v;
+            count += 1;
+          }
+        });
+        if (count === MV.CRITERIA.length) {
+          answers[p.id] = values;
+        } else if (count > 0) {
+          error = t("criteria_incomplete", { label: p.label });
+        }
+      }
+    });
+    if (!error && vote.method === "prickar" && spentDots() > ballot.budget) {
+      error = t("over_budget", { budget: ballot.budget });
+    }
+    if (!error && !Object.keys(answers).length) {
+      error = t("ballot_empty");
+    }
+    return error ? { error: error } : { answers: answers };
+  }
+
+  ballotForm.addEventListener("change", function () {
+    ballot.dirty = true;
+  });
+
+  ballotForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var vote = current.state && current.state.vote;
+    if (!vote || !vote.open) {
+      return;
+    }
+    var result = readBallot(vote);
+    if (result.error) {
+      MV.showErrors(ballotForm, { ok: false, error: result.error, fields: {} });
+      return;
+    }
+    sendBallot({ round_id: vote.round_id, secret: secret, answers: result.answers });
+  });
+
+  function sendBallot(payload) {
+    MV.clearErrors(ballotForm);
+    if (!socket.connected) {
+      pendingBallot = payload;
+      MV.setText($("ballot-status"), t("pending"));
+      return Promise.resolve();
+    }
+    var button = $("ballot-submit");
+    button.disabled = true;
+    MV.setText($("ballot-status"), t("sending"));
+    return MV.request(socket, "vote:cast", payload).then(function (ack) {
+      button.disabled = false;
+      if (ack.ok) {
+        pendingBallot = null;
+        ballot.voted = true;
+        ballot.dirty = false;
+        if (current.own) {
+          current.own.my_ballot = payload.answers;
+        }
+        MV.setText($("ballot-status"), t("vote_saved"));
+        MV.setText(button, t("vote_update"));
+      } else if (ack.code === "offline" || ack.code === "timeout") {
+        pendingBallot = payload;
+        MV.setText($("ballot-status"), t("pending"));
+      } else {
+        MV.setText($("ballot-status"), "");
+        MV.showErrors(ballotForm, ack);
+      }
+    });
+  }
+
+  /** After a reconnect, send what the person submitted while the phone was offline. */
+  function sendPending() {
+    if (pendingProposal) {
+      sendProposal(pendingProposal);
+    }
+    if (pendingBallot) {
+      var vote = current.state && current.state.vote;
+      if (vote && vote.round_id === pendingBallot.round_id) {
+        sendBallot(pendingBallot);
+      } else {
+        pendingBallot = null;
+        MV.setText($("ballot-status"), t("vote_closed"));
+      }
+    }
+  }
+
+  // --- Results ---------------------------------------------------------------------------
+
+  function renderResults(state) {
+    var proposals = state.vote ? state.vote.proposals : state.proposals;
+    MV.show($("results-empty"), !state.results);
+    MV.setText($("results-empty"), state.results ? "" : t("no_results"));
+    MV.renderResults($("results"), state.results, proposals, { shorten: 70 });
+    MV.renderDecision($("decision"), state.goal.phase === "beslut" ? state.decision : null, "h2");
+  }
+
+  // --- Leaving ---------------------------------------------------------------------------
+
+  $("leave").addEventListener("click", function () {
+    if (!window.confirm(t("confirm_leave"))) {
+      return;
+    }
+    MV.request(socket, "participant:leave", {}).then(function (ack) {
+      if (ack.ok) {
+        stop(t("left"), true);
+        socket.disconnect();
+      } else {
+        MV.announce(ack.error);
+        window.alert(ack.error);
+      }
+    });
+  });
+
+  MV.syncKind(proposalForm);
+})();

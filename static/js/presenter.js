@@ -1,0 +1,138 @@
+/* The projector view: the current goal, phase, timer, published proposals and results.
+ *
+ * It gets the public state only, which carries no tally before the facilitator reveals it.
+ */
+(function () {
+  "use strict";
+
+  var MV = window.MV;
+  var t = MV.t;
+  var el = MV.el;
+  var data = MV.readJSON("page-data");
+
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
+
+  var gate = MV.seqGate();
+  var timer = MV.countdown($("timer"));
+  var signatures = {};
+
+  function changed(name, value) {
+    var signature = JSON.stringify(value);
+    if (signatures[name] === signature) {
+      return false;
+    }
+    signatures[name] = signature;
+    return true;
+  }
+
+  var auth = { workshop: data.workshop, role: "screen" };
+  if (data.key) {
+    auth.key = data.key;
+  }
+  var socket = MV.connect(auth, {
+    connect: function () {
+      MV.request(socket, "state:get", {}).then(function (ack) {
+        if (ack.ok) {
+          render(ack.state);
+        }
+      });
+    },
+    state: render,
+  });
+
+  function layout(state) {
+    var goal = state.goal;
+    if (state.workshop.status === "stangd") {
+      return "closed";
+    }
+    if (state.workshop.status !== "pagar" || !goal) {
+      return "lobby";
+    }
+    return goal.phase === "forslag" || goal.phase === "ej_startad" ? "side" : "corner";
+  }
+
+  function render(state) {
+    if (!gate(state)) {
+      return;
+    }
+    var goal = state.goal;
+    var mode = layout(state);
+    $("screen").className = "screen screen--" + mode;
+    MV.show($("screen-join"), mode !== "closed");
+    MV.show($("screen-top"), mode === "side" || mode === "corner");
+    timer.update(state);
+    MV.renderGoal($("screen-top"), goal);
+
+    var title = $("screen-title");
+    var showGoal = mode === "side" || mode === "corner";
+    MV.setText(title, showGoal ? t("goal_number", { number: goal.number }) + ". " + goal.text : title.getAttribute("data-default"));
+
+    var message = "";
+    var sub = "";
+    if (mode === "lobby") {
+      message = t("waiting");
+    } else if (mode === "closed") {
+      message = t("closed");
+      sub = t("closed_thanks");
+    } else if (goal.phase === "ej_startad") {
+      message = t("goal_waiting");
+    }
+    MV.setText($("screen-message"), message);
+    MV.show($("screen-message"), !!message);
+    MV.setText($("screen-submessage"), sub);
+    MV.show($("screen-submessage"), !!sub);
+
+    var phase = showGoal ? goal.phase : null;
+    renderProposals(state, phase);
+    renderVote(state, phase);
+    renderResults(state, phase);
+  }
+
+  function renderProposals(state, phase) {
+    var voting = phase === "rostning";
+    var show = phase === "forslag" || voting;
+    MV.show($("screen-proposals"), show);
+    if (!show) {
+      return;
+    }
+    var proposals = voting && state.vote ? state.vote.proposals : state.proposals;
+    MV.setText($("cards-h"), voting ? t("voting_on") : t("proposals_heading"));
+    if (!changed("cards", [proposals, voting])) {
+      return;
+    }
+    var list = MV.clear($("cards"));
+    if (!proposals.length) {
+      list.appendChild(el("li", { class: "lead", text: t("no_published") }));
+      return;
+    }
+    proposals.forEach(function (p) {
+      list.appendChild(MV.proposalCard(p, { heading: "h3" }));
+    });
+  }
+
+  function renderVote(state, phase) {
+    var vote = state.vote;
+    var show = phase === "rostning" && !!vote;
+    MV.show($("screen-vote"), show);
+    if (show) {
+      MV.setText($("vote-progress"), t("answered", { answered: vote.answered, total: vote.total }));
+      MV.setText($("vote-method"), t("vote_now") + " – " + vote.method_label);
+    }
+  }
+
+  function renderResults(state, phase) {
+    var show = (phase === "resultat" || phase === "beslut") && !!state.results;
+    MV.show($("screen-results"), show);
+    var decided = phase === "beslut" && !!state.decision;
+    MV.show($("screen-decision"), decided);
+    if (changed("results", [show ? state.results : null, state.vote && state.vote.proposals])) {
+      var proposals = state.vote ? state.vote.proposals : state.proposals;
+      MV.renderResults($("results"), show ? state.results : null, proposals, { textOpen: true, shorten: 120 });
+    }
+    if (changed("decision", decided ? state.decision : null)) {
+      MV.renderDecision($("decision"), decided ? state.decision : null, "h2");
+    }
+  }
+})();
