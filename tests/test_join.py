@@ -272,6 +272,8 @@ def test_observer_cannot_vote(app: Flask, dialogue: Dialogue) -> None:
     assert phone.state()["own"]["participant"]["can_vote"] is True
     person = people(app, dialogue.workshop_id)[0]
     do(dialogue.fac, "participant:update", id=person["id"], role="observator")
+    # The phone is told at once, so it can fetch its own part again.
+    assert [m["name"] for m in phone.sio.get_received()].count("own:changed") == 1
     own = phone.state()["own"]["participant"]
     assert own["can_vote"] is False
     assert own["role"] == "observator"
@@ -403,3 +405,24 @@ def test_no_row_links_a_person_to_a_ballot(app: Flask, dialogue: Dialogue) -> No
         for column in table.columns:
             assert not isinstance(column.type, sa.DateTime | sa.Date | sa.Time), column
             assert not any(word in column.name for word in ("_at", "time", "created")), column
+
+
+def test_started_named_workshop_details_save_without_the_mode(
+    app: Flask, client: FlaskClient, auth: Any, create_workshop: Any
+) -> None:
+    """Save a started named workshop's details from a form that no longer sends the mode."""
+    workshop_id = create_workshop(anonymous=False)
+    auth.login()
+    response = client.post(
+        f"/f/{workshop_id}/redigera",
+        data={
+            "title": "Ny rubrik",
+            "dnr": "KS 2018/109",
+            "meeting_date": "2019-02-20",
+            "follow_up_dates": "2019-04-30, 2019-08-31",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        workshop = db.session.get(Workshop, workshop_id)
+        assert (workshop.title, workshop.anonymous) == ("Ny rubrik", False)

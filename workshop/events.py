@@ -7,11 +7,13 @@ payload. Every event is listed in docs/protocol.md.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any
 
 from flask import request, session
+from flask_babel import get_locale
 from flask_socketio import ConnectionRefusedError, disconnect, join_room
 
 from . import services, state
@@ -22,6 +24,7 @@ from .live import (
     connection,
     error_payload,
     forget,
+    online_count,
     push_state,
     register,
     room,
@@ -65,8 +68,11 @@ def on_connect(auth: Any = None) -> None:
         conn = Connection(workshop.id, "people", participant_id=participant.id)
     else:
         raise ConnectionRefusedError("bad_role")
+    locale = str(get_locale() or "sv")
+    conn = dataclasses.replace(conn, locale=locale)
     register(request.sid, conn)
     join_room(room(workshop.id, conn.role))
+    join_room(room(workshop.id, conn.role, locale))
 
 
 @socketio.on("disconnect")
@@ -125,9 +131,13 @@ def on_state_get(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]:
     A phone adds ``secret`` to get back its own proposals and ballot.
     """
     workshop = services.get_workshop(conn.workshop_id)
+    online = online_count(workshop.id)
     if conn.role == "facilitator":
-        return {"state": state.facilitator_state(workshop)}
+        full = state.facilitator_state(workshop)
+        full["people"]["online"] = online
+        return {"state": full}
     result: dict[str, Any] = {"state": state.public_state(workshop)}
+    result["state"]["people"]["online"] = online
     if conn.role == "people":
         result["own"] = state.own_state(workshop, _participant(conn), payload.get("secret"))
     return result
@@ -274,7 +284,8 @@ def on_decision_record(conn: Connection, payload: dict[str, Any]) -> None:
 def on_participant_update(conn: Connection, payload: dict[str, Any]) -> None:
     """Sent by the facilitator to make a participant an observer, or to remove them.
 
-    A removed participant's phones get ``removed`` and are disconnected.
+    A removed participant's phones get ``removed`` and are disconnected; otherwise that
+    person's phones get ``own:changed`` and fetch their own state again.
     """
     removed = payload.get("removed")
     participant = services.set_participant(
@@ -283,8 +294,10 @@ def on_participant_update(conn: Connection, payload: dict[str, Any]) -> None:
         role=payload.get("role"),
         removed=bool(removed) if removed is not None else None,
     )
-    if participant.removed:
-        for sid in sids_of_participant(participant.id):
+    for sid in sids_of_participant(participant.id):
+        if participant.removed:
             socketio.emit("removed", {}, to=sid)
             disconnect(sid=sid)
             forget(sid)
+        else:
+            socketio.emit("own:changed", {}, to=sid)

@@ -26,7 +26,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 from . import domain, export, services
 from .domain import DomainError
@@ -52,8 +52,6 @@ def register_blueprints(app: Flask) -> None:
 
     @app.context_processor
     def inject() -> dict[str, Any]:
-        from flask_babel import get_locale
-
         return {"lang": str(get_locale() or "sv"), "phase_labels": domain.PHASE_LABELS}
 
     @app.errorhandler(404)
@@ -261,7 +259,8 @@ def edit(workshop_id: int) -> Any:
             **{name: form.get(name, "") for name in services.DETAIL_LIMITS},
             meeting_date=form.get("meeting_date", ""),
             follow_up_dates=form.get("follow_up_dates", ""),
-            anonymous=form.get("mode", "anonym") == "anonym",
+            # The mode is fixed at the start; a started workshop's form does not send it.
+            **({"anonymous": form.get("mode", "anonym") == "anonym"} if "mode" in form else {}),
         )
     except DomainError as exc:
         db.session.rollback()
@@ -363,7 +362,7 @@ def summary(workshop_id: int) -> str:
 
 
 def _document(workshop: Workshop) -> domain.DecisionDocument:
-    record = services.workshop_record(workshop, dt.date.today().isoformat())
+    record = services.workshop_record(workshop, dt.date.today().isoformat(), gettext)
     return domain.consolidate(record, gettext)
 
 
@@ -373,7 +372,8 @@ def download(workshop_id: int, ext: str) -> Response:
     workshop = _workshop_or_404(workshop_id)
     document = _document(workshop)
     if ext == "docx":
-        body: bytes = export.render_docx(document, gettext)
+        language = "en-GB" if str(get_locale()) == "en" else export.LANGUAGE
+        body: bytes = export.render_docx(document, gettext, language)
         mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     elif ext == "md":
         body = export.render_markdown(document, gettext).encode("utf-8")

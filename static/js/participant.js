@@ -76,6 +76,11 @@
     socket.disconnect();
   });
 
+  // The facilitator changed something about this person (e.g. made them an observer).
+  socket.on("own:changed", function () {
+    refresh();
+  });
+
   function refresh() {
     return MV.request(socket, "state:get", { secret: secret }).then(function (ack) {
       if (ack.ok) {
