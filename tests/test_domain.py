@@ -1552,7 +1552,8 @@ def test_consolidate_applies_gettext_to_fixed_text():
     """Pass fixed text through the given gettext, leaving user text untouched."""
     doc = consolidate(full_record(), marked)
     assert all(p.startswith("«") and p.endswith("»") for p in doc.decision_points)
-    assert doc.decision_points[1] == "«Ambitionsnivå fastställs för mål 2 och 5.»"
+    # The list's "och" and the month names are fixed text too.
+    assert doc.decision_points[1] == "«Ambitionsnivå fastställs för mål «2 och 5».»"
     assert all(s.startswith("«") for s in doc.summary)
     assert all(b.startswith("«") for b in doc.background)
     assert "«anonym»" in doc.background[2]
@@ -1565,7 +1566,7 @@ def test_consolidate_applies_gettext_to_fixed_text():
     assert ambition_section.support[0] == "«3 röster lämnades.»"
     assert ambition_section.support[-1] == "«Starkast stöd: F1.»"
     assert ambition_section.follow_up[0] == (
-        "«Prognos för måluppfyllelse per 30 april 2019 (delårsrapport).»"
+        "«Prognos för måluppfyllelse per «30 «april» 2019» (delårsrapport).»"
     )
     assert doc.goals[5].follow_up == [f"«{DIRECTION_FOLLOW_UP}»"]
     assert doc.goals[4].support == ["«Ingen omröstning genomfördes för detta mål.»"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,16 @@ import sqlalchemy as sa
 from flask import Flask, request, session
 
 from . import config as config_module
-from .extensions import babel, db, socketio
+from .extensions import babel, compress, db, socketio
+
+COMPRESS_MIMETYPES = [
+    "text/html",
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "image/svg+xml",
+]
 
 
 def select_locale() -> str:
@@ -34,6 +44,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the app."""
     app = Flask(
         __name__,
+        instance_path=os.path.abspath(os.environ["INSTANCE_PATH"])
+        if os.environ.get("INSTANCE_PATH")
+        else None,
         instance_relative_config=True,
         template_folder="../templates",
         static_folder="../static",
@@ -46,6 +59,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    # Text responses go out compressed (the phone page must stay small on a weak network).
+    # Socket.IO never reaches Flask's after_request (Engine.IO answers it before Flask, with its
+    # own compression) and the DOCX export is not a listed type, so neither is touched here.
+    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESS_MIMETYPES)
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["br", "gzip"])
+    compress.init_app(app)
     # Import the handlers before init_app: registered earlier, Flask-SocketIO keeps them and
     # installs them on every app's server; registered after, only the first app would get them.
     from . import events  # noqa: F401

@@ -826,8 +826,28 @@ class DecisionDocument:
     filename_stem: str
 
 
-def _fmt(gettext: Any, message: str, **params: Any) -> str:
-    return gettext(message) % params if params else gettext(message)
+def fill(message: str, /, **params: Any) -> str:
+    """Fill a translated message's ``%(name)s`` placeholders; without params, leave it as is.
+
+    Call it as ``fill(gettext("... %(x)s"), x=...)``: the msgid stays a literal argument of
+    ``gettext`` (or ``_``), where ``pybabel extract`` finds it.
+    """
+    return message % params if params else message
+
+
+_fill = fill
+
+
+def pgettext_via(context: str, message: str, gettext: Any = N_) -> str:
+    """Translate ``message`` in ``context`` with a one-argument ``gettext``.
+
+    Catalogs keep such an entry under "context\\x04message", the key ``pgettext`` looks up, so
+    a plain gettext finds it too; without a translation the message itself comes back. The
+    msgid must be a literal here: ``pybabel extract -k pgettext_via:1c,2`` finds it.
+    """
+    key = f"{context}\x04{message}"
+    text = gettext(key)
+    return message if "\x04" in text else text
 
 
 def describe_tally(
@@ -835,47 +855,43 @@ def describe_tally(
 ) -> list[str]:
     """Render a tally as plain sentences, one per proposal, for the export and screen readers."""
     method = VoteMethod(tally_data["method"])
-    lines = [_fmt(gettext, "%(n)s röster lämnades.", n=tally_data["ballots"])]
+    lines = [_fill(gettext("%(n)s röster lämnades."), n=tally_data["ballots"])]
     for item in tally_data["proposals"]:
         label = labels.get(item["proposal_id"], str(item["proposal_id"]))
         counts = item["counts"]
         if method is VoteMethod.YES_NO:
-            text = _fmt(
-                gettext,
-                "%(label)s: ja %(ja)s, nej %(nej)s, avstår %(avstar)s.",
+            text = _fill(
+                gettext("%(label)s: ja %(ja)s, nej %(nej)s, avstår %(avstar)s."),
                 label=label,
                 **{k: counts.get(k, 0) for k in YES_NO_OPTIONS},
             )
         elif method is VoteMethod.SCORE:
             spread = ", ".join(f"{n}: {counts.get(str(n), 0)}" for n in range(1, 6))
-            text = _fmt(
-                gettext,
-                "%(label)s: medelbetyg %(mean)s av 5 (%(spread)s).",
+            text = _fill(
+                gettext("%(label)s: medelbetyg %(mean)s av 5 (%(spread)s)."),
                 label=label,
-                mean=_num(item["score"]),
+                mean=_num(item["score"], gettext),
                 spread=spread,
             )
         elif method is VoteMethod.DOTS:
-            text = _fmt(
-                gettext,
-                "%(label)s: %(points)s poäng från %(voters)s personer.",
+            text = _fill(
+                gettext("%(label)s: %(points)s poäng från %(voters)s personer."),
                 label=label,
-                points=_num(item["score"]),
+                points=_num(item["score"], gettext),
                 voters=item["responses"],
             )
         elif method is VoteMethod.GRADIENTS:
             spread = "; ".join(
                 f"{gettext(GRADIENT_LABELS[n])} {counts.get(str(n), 0)}" for n in range(1, 6)
             )
-            text = _fmt(gettext, "%(label)s: %(spread)s.", label=label, spread=spread)
+            text = _fill(gettext("%(label)s: %(spread)s."), label=label, spread=spread)
         else:
             parts = []
             for name in CRITERIA:
                 c = item["criteria"].get(name, {})
                 parts.append(
-                    _fmt(
-                        gettext,
-                        "%(criterion)s ja %(ja)s / delvis %(delvis)s / nej %(nej)s",
+                    _fill(
+                        gettext("%(criterion)s ja %(ja)s / delvis %(delvis)s / nej %(nej)s"),
                         criterion=gettext(CRITERIA_LABELS[name]),
                         ja=c.get("ja", 0),
                         delvis=c.get("delvis", 0),
@@ -886,15 +902,18 @@ def describe_tally(
         lines.append(text)
     leaders = [labels.get(pid, str(pid)) for pid in tally_data.get("leaders", [])]
     if len(leaders) > 1:
-        lines.append(_fmt(gettext, "Delad förstaplats: %(labels)s.", labels=", ".join(leaders)))
+        lines.append(_fill(gettext("Delad förstaplats: %(labels)s."), labels=", ".join(leaders)))
     elif leaders:
-        lines.append(_fmt(gettext, "Starkast stöd: %(label)s.", label=leaders[0]))
+        lines.append(_fill(gettext("Starkast stöd: %(label)s."), label=leaders[0]))
     return lines
 
 
-def _num(value: float) -> str:
-    text = f"{value:.1f}" if value != int(value) else str(int(value))
-    return text.replace(".", ",")
+def _num(value: float, gettext: Any = N_) -> str:
+    if value == int(value):
+        return str(int(value))
+    whole, fraction = f"{value:.1f}".split(".")
+    # TRANSLATORS: a decimal number such as 3,5; English writes 3.5.
+    return _fill(gettext("%(int)s,%(dec)s"), int=whole, dec=fraction)
 
 
 PROPOSAL_FIELD_LABELS: dict[str, str] = {
@@ -917,8 +936,8 @@ def proposal_lines(fields_: Mapping[str, str], gettext: Any = N_) -> list[Line]:
     )
     target = fields_.get("target_value", "")
     if fields_.get("target_date"):
-        target = _fmt(
-            gettext, "%(value)s senast %(date)s", value=target or "–", date=fields_["target_date"]
+        target = _fill(
+            gettext("%(value)s senast %(date)s"), value=target or "–", date=fields_["target_date"]
         )
     pairs = [
         ("what", fields_.get("what", "")),
@@ -955,62 +974,62 @@ def consolidate(record: WorkshopRecord, gettext: Any = N_) -> DecisionDocument:
     as "ej behandlad". Every proposal, round and parked point goes to the appendix.
     """
     _ = gettext
-    dates = ", ".join(_format_date(d) for d in record.follow_up_dates)
+    dates = ", ".join(_format_date(d, _) for d in record.follow_up_dates)
     decided = [g for g in record.goals if g.decision]
     ambition = [g for g in decided if g.decision and g.decision.kind == ProposalKind.AMBITION]
     direction = [g for g in decided if g.decision and g.decision.kind == ProposalKind.DIRECTION]
     undecided = [g for g in record.goals if not g.decision]
 
     points = [
-        _fmt(
-            _,
-            "Kommunstyrelsens arbetsutskott föreslår kommunstyrelsen att godkänna "
-            "ambitionsnivån för kommunstyrelsens mål enligt detta förslag.",
+        _fill(
+            _(
+                "Kommunstyrelsens arbetsutskott föreslår kommunstyrelsen att godkänna "
+                "ambitionsnivån för kommunstyrelsens mål enligt detta förslag."
+            ),
         )
     ]
     if ambition:
         points.append(
-            _fmt(_, "Ambitionsnivå fastställs för mål %(goals)s.", goals=_goal_list(ambition))
+            _fill(_("Ambitionsnivå fastställs för mål %(goals)s."), goals=_goal_list(ambition, _))
         )
     if direction:
         points.append(
-            _fmt(
-                _,
-                "Mål %(goals)s behålls som inriktningsmål, utan prognos.",
-                goals=_goal_list(direction),
+            _fill(
+                _("Mål %(goals)s behålls som inriktningsmål, utan prognos."),
+                goals=_goal_list(direction, _),
             )
         )
     if undecided:
         points.append(
-            _fmt(
-                _,
-                "Mål %(goals)s är ej behandlade i dialogen och behöver beredas vidare.",
-                goals=_goal_list(undecided),
+            _fill(
+                _("Mål %(goals)s är ej behandlade i dialogen och behöver beredas vidare."),
+                goals=_goal_list(undecided, _),
             )
         )
 
     summary = [
-        _fmt(
-            _,
-            "Kommunstyrelsens arbetsutskott förde en dialog den %(date)s i syfte att ta "
-            "fram förslag till ambitionsnivå för kommunstyrelsens %(n)s mål.",
-            date=_format_date_text(record.meeting_date),
+        _fill(
+            _(
+                "Kommunstyrelsens arbetsutskott förde en dialog den %(date)s i syfte att ta "
+                "fram förslag till ambitionsnivå för kommunstyrelsens %(n)s mål."
+            ),
+            date=_format_date_text(record.meeting_date, _),
             n=len(record.goals),
         ),
-        _fmt(
-            _,
-            "%(decided)s av %(n)s mål fick ett förslag i dialogen: %(amb)s med "
-            "ambitionsnivå och %(dir)s som inriktningsmål. %(undecided)s mål är ej "
-            "behandlade.",
+        _fill(
+            _(
+                "%(decided)s av %(n)s mål fick ett förslag i dialogen: %(amb)s med "
+                "ambitionsnivå och %(dir)s som inriktningsmål. %(undecided)s mål är ej "
+                "behandlade."
+            ),
             decided=len(decided),
             n=len(record.goals),
             amb=len(ambition),
             dir=len(direction),
             undecided=len(undecided),
         ),
-        _fmt(
-            _,
-            "Prognos för måluppfyllelse redovisas i delårsrapporterna per %(dates)s.",
+        _fill(
+            _("Prognos för måluppfyllelse redovisas i delårsrapporterna per %(dates)s."),
             dates=dates,
         ),
     ]
@@ -1025,28 +1044,31 @@ def consolidate(record: WorkshopRecord, gettext: Any = N_) -> DecisionDocument:
             "verksamheten att förhålla sig till. Ett sådant mål blir inte styrande och ingen "
             "prognos redovisas; uppföljningen sker genom att efterfråga verksamhetens aktiviteter."
         ),
-        _fmt(
-            _,
-            "Åsiktsmätningen i dialogen var %(mode)s. Resultaten är underlag för beslut, "
-            "inte beslut.",
+        _fill(
+            _(
+                "Åsiktsmätningen i dialogen var %(mode)s. Resultaten är underlag för beslut, "
+                "inte beslut."
+            ),
             mode=_("anonym") if record.anonymous else _("öppen, med namn"),
         ),
     ]
     sections = [_goal_section(goal, record, _) for goal in record.goals]
     assessment = [
-        _fmt(
-            _,
-            "Kommunledningskontoret bedömer att förslagen med ambitionsnivå ska stämmas av "
-            "mot de tre kriterierna innan beslut. Bedömningen per mål framgår ovan.",
+        _fill(
+            _(
+                "Kommunledningskontoret bedömer att förslagen med ambitionsnivå ska stämmas av "
+                "mot de tre kriterierna innan beslut. Bedömningen per mål framgår ovan."
+            ),
         ),
     ]
     if undecided:
         assessment.append(
-            _fmt(
-                _,
-                "Mål som inte behandlades (%(goals)s) redovisas som ej "
-                "behandlade och bör beredas vidare.",
-                goals=_goal_list(undecided),
+            _fill(
+                _(
+                    "Mål som inte behandlades (%(goals)s) redovisas som ej "
+                    "behandlade och bör beredas vidare."
+                ),
+                goals=_goal_list(undecided, _),
             )
         )
     parking = [f"{p.goal}: {p.text}" if p.goal else p.text for p in record.parking]
@@ -1076,42 +1098,45 @@ def consolidate(record: WorkshopRecord, gettext: Any = N_) -> DecisionDocument:
     )
 
 
-def _goal_list(goals: Sequence[GoalRecord]) -> str:
+def _goal_list(goals: Sequence[GoalRecord], gettext: Any = N_) -> str:
     numbers = [g.number for g in goals]
     if len(numbers) == 1:
         return numbers[0]
-    return ", ".join(numbers[:-1]) + " och " + numbers[-1]
+    # TRANSLATORS: the end of a list of goal numbers, e.g. "1, 2 och 3".
+    return _fill(gettext("%(first)s och %(last)s"), first=", ".join(numbers[:-1]), last=numbers[-1])
 
 
 MONTHS_SV = (
-    "januari",
-    "februari",
-    "mars",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "augusti",
-    "september",
-    "oktober",
-    "november",
-    "december",
+    N_("januari"),
+    N_("februari"),
+    N_("mars"),
+    N_("april"),
+    N_("maj"),
+    N_("juni"),
+    N_("juli"),
+    N_("augusti"),
+    N_("september"),
+    N_("oktober"),
+    N_("november"),
+    N_("december"),
 )
 
 
-def _format_date(date: dt.date) -> str:
-    return f"{date.day} {MONTHS_SV[date.month - 1]} {date.year}"
+def _format_date(date: dt.date, gettext: Any = N_) -> str:
+    month = gettext(MONTHS_SV[date.month - 1])
+    # TRANSLATORS: a date such as "30 april 2019"; month is the translated month name.
+    return _fill(gettext("%(day)s %(month)s %(year)s"), day=date.day, month=month, year=date.year)
 
 
-def _format_date_text(text: str) -> str:
+def _format_date_text(text: str, gettext: Any = N_) -> str:
     try:
-        return _format_date(dt.date.fromisoformat(text))
+        return _format_date(dt.date.fromisoformat(text), gettext)
     except (TypeError, ValueError):
         return text
 
 
 def _goal_section(goal: GoalRecord, record: WorkshopRecord, _: Any) -> GoalSection:
-    heading = _fmt(_, "Mål %(number)s. %(text)s", number=goal.number, text=goal.text)
+    heading = _fill(_("Mål %(number)s. %(text)s"), number=goal.number, text=goal.text)
     decision = goal.decision
     if decision is None:
         return GoalSection(
@@ -1138,8 +1163,9 @@ def _goal_section(goal: GoalRecord, record: WorkshopRecord, _: Any) -> GoalSecti
     else:
         status_text = _("Ambitionsnivå")
         follow_up = [
-            _fmt(
-                _, "Prognos för måluppfyllelse per %(date)s (delårsrapport).", date=_format_date(d)
+            _fill(
+                _("Prognos för måluppfyllelse per %(date)s (delårsrapport)."),
+                date=_format_date(d, _),
             )
             for d in record.follow_up_dates
         ]
@@ -1164,7 +1190,7 @@ def _appendix_goal(goal: GoalRecord, _: Any) -> AppendixGoal:
     proposals = []
     for p in goal.proposals:
         lines = [
-            Line(_("Förslag"), p.label),
+            Line(pgettext_via("before a proposal's label, e.g. Förslag F3", "Förslag", _), p.label),
             Line(
                 _("Typ"),
                 _("Inriktningsmål") if p.kind == ProposalKind.DIRECTION else _("Ambitionsnivå"),
@@ -1187,16 +1213,15 @@ def _appendix_goal(goal: GoalRecord, _: Any) -> AppendixGoal:
         proposals.append(lines)
     rounds = []
     for r in goal.rounds:
-        head = _fmt(
-            _,
-            "Omröstning %(n)s (%(method)s, %(status)s)",
+        head = _fill(
+            _("Omröstning %(n)s (%(method)s, %(status)s)"),
             n=r.number,
             method=_(VOTE_METHOD_LABELS[VoteMethod(r.method)]),
             status=_(ROUND_STATUS_LABELS.get(r.status, r.status)),
         )
         rounds.append([head, *describe_tally(r.tally, r.labels, _)])
     return AppendixGoal(
-        heading=_fmt(_, "Mål %(number)s. %(text)s", number=goal.number, text=goal.text),
+        heading=_fill(_("Mål %(number)s. %(text)s"), number=goal.number, text=goal.text),
         proposals=proposals,
         rounds=rounds,
     )

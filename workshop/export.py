@@ -18,7 +18,7 @@ from docx.shared import Cm, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from .domain import N_, AppendixGoal, DecisionDocument, GoalSection, Line
+from .domain import N_, AppendixGoal, DecisionDocument, GoalSection, Line, pgettext_via
 
 Gettext = Callable[[str], str]
 
@@ -64,12 +64,15 @@ def export_filename(doc: DecisionDocument, ext: str) -> str:
 # --- DOCX -------------------------------------------------------------------------------------
 
 
-def render_docx(doc: DecisionDocument, gettext: Gettext = N_) -> bytes:
-    """Render ``doc`` as a tjänsteskrivelse in DOCX and return the file's bytes."""
+def render_docx(doc: DecisionDocument, gettext: Gettext = N_, language: str = LANGUAGE) -> bytes:
+    """Render ``doc`` as a tjänsteskrivelse in DOCX and return the file's bytes.
+
+    ``language`` (e.g. "sv-SE", "en-GB") is the document's proofing language.
+    """
     _ = gettext
     out = Document()
-    _set_language(out)
-    _set_properties(out, doc)
+    _set_language(out, language)
+    _set_properties(out, doc, language)
 
     section = out.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)  # A4, not the template's Letter
@@ -119,22 +122,22 @@ def render_docx(doc: DecisionDocument, gettext: Gettext = N_) -> bytes:
     return buffer.getvalue()
 
 
-def _set_language(out: DocxDocument) -> None:
-    """Make Swedish the proofing language of every style that does not set its own."""
+def _set_language(out: DocxDocument, language: str = LANGUAGE) -> None:
+    """Set the proofing language of every style that does not set its own (Swedish default)."""
     styles = out.styles.element
     langs = styles.xpath("w:docDefaults/w:rPrDefault/w:rPr/w:lang")
     if langs:
-        langs[0].set("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}val", LANGUAGE)
+        langs[0].set("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}val", language)
 
 
-def _set_properties(out: DocxDocument, doc: DecisionDocument) -> None:
+def _set_properties(out: DocxDocument, doc: DecisionDocument, language: str = LANGUAGE) -> None:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     props = out.core_properties
     props.title = xml_safe(doc.title)[:255]
     props.author = xml_safe(doc.organisation)[:255]
     props.last_modified_by = xml_safe(doc.organisation)[:255]
     props.identifier = xml_safe(doc.dnr)[:255]
-    props.language = LANGUAGE
+    props.language = language
     props.created = now
     props.modified = now
     props.revision = 1
@@ -188,7 +191,7 @@ def _proposal_heading(lines: list[Line], _: Gettext) -> tuple[str, list[Line]]:
     """Split a proposal's lines into a heading ("Förslag F3") and the rest."""
     if lines:
         return f"{lines[0].label} {lines[0].value}", lines[1:]
-    return _("Förslag"), []
+    return pgettext_via("before a proposal's label, e.g. Förslag F3", "Förslag", _), []
 
 
 def _docx_appendix_goal(out: DocxDocument, goal: AppendixGoal, _: Gettext) -> None:

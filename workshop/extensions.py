@@ -1,11 +1,13 @@
 """Extensions, created unbound and bound to the app in the factory."""
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_socketio import SocketIO
 
 from .models import db
 
 socketio = SocketIO()
 babel = Babel()
+compress = Compress()
 
-__all__ = ["babel", "db", "socketio"]
+__all__ = ["babel", "compress", "db", "socketio"]

@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from flask_babel import force_locale, gettext
 
 from . import services, state
@@ -15,9 +16,13 @@ from .extensions import socketio
 AUDIENCES = ("facilitator", "screen", "people")
 
 
-def room(workshop_id: int, audience: str) -> str:
-    """Name the room of one audience in one workshop, e.g. ``ws:3:people``."""
-    return f"ws:{workshop_id}:{audience}"
+def room(workshop_id: int, audience: str, locale: str | None = None) -> str:
+    """Name the room of one audience in one workshop, e.g. ``ws:3:people``.
+
+    With ``locale``, the room of those who read that language, e.g. ``ws:3:people:en``: state
+    carries translated labels, so each language gets its own copy.
+    """
+    return f"ws:{workshop_id}:{audience}" + (f":{locale}" if locale else "")
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,7 @@ class Connection:
     role: str  # "facilitator", "screen" or "people"
     participant_id: int | None = None
     facilitator_id: int | None = None
+    locale: str = "sv"  # the language the client's page was rendered in
 
 
 _connections: dict[str, Connection] = {}
@@ -59,20 +65,32 @@ def online_count(workshop_id: int) -> int:
         )
 
 
+def locales_of(workshop_id: int) -> list[str]:
+    """Return the languages the connected clients of a workshop read, configured ones first."""
+    with _lock:
+        present = {c.locale for c in _connections.values() if c.workshop_id == workshop_id}
+    configured = list(current_app.config.get("LANGUAGES") or ["sv"])
+    return [c for c in configured if c in present] + sorted(present - set(configured))
+
+
 def push_state(workshop_id: int) -> None:
     """Send the current snapshot to the facilitator, presenter and phones of a workshop.
 
     Call only after the change is committed. Phones and presenter get the public snapshot; the
-    facilitator's console gets the full one.
+    facilitator's console gets the full one. Each language's room gets the snapshot with its
+    labels (phase, voting method, results text) translated for it.
     """
     workshop = services.get_workshop(workshop_id)
-    public = state.public_state(workshop)
-    public["people"]["online"] = online_count(workshop_id)
-    socketio.emit("state", public, to=room(workshop_id, "screen"))
-    socketio.emit("state", public, to=room(workshop_id, "people"))
-    full = state.facilitator_state(workshop)
-    full["people"]["online"] = public["people"]["online"]
-    socketio.emit("state", full, to=room(workshop_id, "facilitator"))
+    online = online_count(workshop_id)
+    for locale in locales_of(workshop_id):
+        with force_locale(locale):
+            public = state.public_state(workshop)
+            public["people"]["online"] = online
+            socketio.emit("state", public, to=room(workshop_id, "screen", locale))
+            socketio.emit("state", public, to=room(workshop_id, "people", locale))
+            full = state.facilitator_state(workshop)
+            full["people"]["online"] = online
+            socketio.emit("state", full, to=room(workshop_id, "facilitator", locale))
 
 
 def error_payload(exc: DomainError, locale: str | None = None) -> dict[str, Any]:

@@ -908,8 +908,24 @@ def _labels(goal: Goal, vote_round: VoteRound) -> dict[str, str]:
 # --- Reading state for the screens and the export -------------------------------------------
 
 
-def workshop_record(workshop: Workshop, export_date: str) -> domain.WorkshopRecord:
-    """Collect the workshop's state into the pure record the consolidation reads."""
+def author_text(proposal: Proposal, gettext: Callable[[str], str] = N_) -> str:
+    """Return who a proposal is from as shown to people: a name or a translated fixed label.
+
+    Empty for an anonymous author. The fixed labels are stored as their (Swedish) msgids.
+    """
+    label = proposal.author_label
+    if not label or proposal.author_key:
+        return ""
+    return gettext(label) if label in (FACILITATOR_LABEL, MERGED_LABEL) else label
+
+
+def workshop_record(
+    workshop: Workshop, export_date: str, gettext: Callable[..., str] = N_
+) -> domain.WorkshopRecord:
+    """Collect the workshop's state into the pure record the consolidation reads.
+
+    ``gettext`` translates the few fixed labels the record carries (author labels, "Mål 3").
+    """
     goals = []
     for goal in workshop.goals:
         labels = {p.id: p.label for p in goal.proposals}
@@ -920,7 +936,7 @@ def workshop_record(workshop: Workshop, export_date: str) -> domain.WorkshopReco
                 kind=p.kind,
                 fields=dict(p.fields),
                 criteria=dict(p.criteria),
-                author=p.author_label if (p.author_label and not p.author_key) else "",
+                author=author_text(p, gettext),
                 status=p.status,
                 hidden_reason=p.hidden_reason,
                 merged_into=labels.get(p.merged_into_id, "") if p.merged_into_id else "",
@@ -967,7 +983,9 @@ def workshop_record(workshop: Workshop, export_date: str) -> domain.WorkshopReco
                 rounds=rounds,
             )
         )
-    goal_names = {g.id: f"Mål {g.number}" for g in workshop.goals}
+    goal_names = {
+        g.id: domain.fill(gettext("Mål %(number)s"), number=g.number) for g in workshop.goals
+    }
     return domain.WorkshopRecord(
         title=workshop.title,
         dnr=workshop.dnr,

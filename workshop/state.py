@@ -28,7 +28,7 @@ def proposal_data(proposal: Proposal, *, full: bool = False) -> dict[str, Any]:
         "criteria": proposal.criteria,
         "edited": proposal.original is not None,
         "merged_from": [p.label for p in proposal.merged_from],
-        "author": proposal.author_label if not proposal.author_key else "",
+        "author": services.author_text(proposal, gettext),
     }
     if full:
         data.update(

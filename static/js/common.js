@@ -575,7 +575,7 @@
 
   function number(value) {
     var rounded = Math.round(value * 10) / 10;
-    return String(rounded).replace(".", ",");
+    return String(rounded).replace(".", MV.t("decimal_sep"));
   }
 
   function barRow(label, value, max, shown, alt) {
