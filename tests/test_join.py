@@ -426,3 +426,21 @@ def test_started_named_workshop_details_save_without_the_mode(
     with app.app_context():
         workshop = db.session.get(Workshop, workshop_id)
         assert (workshop.title, workshop.anonymous) == ("Ny rubrik", False)
+
+
+def test_named_mode_shows_the_facilitator_who_voted_what(
+    app: Flask, create_workshop: Any, facilitator_socket: Any
+) -> None:
+    """List each named voter's answers on the console, and never in anonymous mode."""
+    for anonymous in (False, True):
+        workshop_id = create_workshop(anonymous=anonymous)
+        fac = facilitator_socket(workshop_id)
+        dialogue = Dialogue(app, workshop_id, fac)
+        phone = Phone(app, workshop_id, name="Anna Ek")
+        ack = phone.propose(dialogue.goal_id, "Fler bostäder")
+        do(fac, "phase:set", goal_id=dialogue.goal_id, phase="rostning", method="ja_nej")
+        round_id = fac_state(fac)["vote"]["round_id"]
+        assert phone.vote(round_id, {str(ack["proposal"]["id"]): "avstar"})["ok"]
+        expected = [] if anonymous else [{"name": "Anna Ek", "text": "F1: Avstår"}]
+        assert fac_state(fac)["named_votes"] == expected
+        assert "named_votes" not in phone.state()["state"]

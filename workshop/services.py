@@ -830,6 +830,16 @@ def own_ballot(vote_round: VoteRound, secret: Any) -> dict[str, Any] | None:
     return ballot.answers if ballot is not None and ballot.round_id == vote_round.id else None
 
 
+def named_ballots(vote_round: VoteRound) -> list[tuple[str, dict[str, Any]]]:
+    """Return (name, answers) for a round's ballots cast in named mode, sorted by name."""
+    rows = db.session.execute(
+        sa.select(Participant.display_name, Ballot.answers)
+        .join(Participant, Participant.id == Ballot.participant_id)
+        .where(Ballot.round_id == vote_round.id)
+    )
+    return sorted(((name or "", answers) for name, answers in rows), key=lambda r: r[0])
+
+
 def round_tally(vote_round: VoteRound) -> domain.Tally:
     ballots = db.session.scalars(sa.select(Ballot.answers).filter_by(round_id=vote_round.id))
     return domain.tally(

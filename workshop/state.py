@@ -163,9 +163,40 @@ def facilitator_state(workshop: Workshop) -> dict[str, Any]:
         {"id": item.id, "text": item.text, "goal_id": item.goal_id} for item in workshop.parking
     ]
     state["live_tally"] = None
+    state["named_votes"] = []
     if goal is not None and goal.current_round is not None:
         state["live_tally"] = results_data(goal.current_round, goal)
+        if not workshop.anonymous:
+            state["named_votes"] = named_votes(goal.current_round, goal)
     return state
+
+
+def _answer_text(method: domain.VoteMethod, value: Any) -> str:
+    if method is domain.VoteMethod.YES_NO:
+        return gettext(domain.YES_NO_LABELS[value])
+    if method is domain.VoteMethod.GRADIENTS:
+        return gettext(domain.GRADIENT_LABELS[int(value)])
+    if method is domain.VoteMethod.CRITERIA:
+        parts = []
+        for name in domain.CRITERIA:
+            label = gettext(domain.CRITERIA_LABELS[name])
+            parts.append(f"{label} {gettext(domain.ASSESSMENT_LABELS[value[name]])}")
+        return ", ".join(parts)
+    return str(value)
+
+
+def named_votes(vote_round: VoteRound, goal: Goal) -> list[dict[str, str]]:
+    """Return who answered what, for the facilitator in named mode (everyone was told)."""
+    method = domain.VoteMethod(vote_round.method)
+    labels = {str(p.id): p.label for p in goal.proposals}
+    rows = []
+    for name, answers in services.named_ballots(vote_round):
+        text = "; ".join(
+            f"{labels.get(pid, pid)}: {_answer_text(method, value)}"
+            for pid, value in sorted(answers.items(), key=lambda item: int(item[0]))
+        )
+        rows.append({"name": name, "text": text})
+    return rows
 
 
 def _person(participant: Participant, anonymous: bool) -> dict[str, Any]:

@@ -719,6 +719,25 @@
     if (changed("tally", [tally, state.all_proposals])) {
       MV.renderResults($("tally"), tally, state.all_proposals, { shorten: 60 });
     }
+    renderNamedVotes(state.named_votes || []);
+  }
+
+  // Named mode only: who answered what (everyone was told before joining).
+  function renderNamedVotes(rows) {
+    MV.show($("named-votes-box"), rows.length > 0);
+    if (!changed("named", [rows])) {
+      return;
+    }
+    var list = $("named-votes");
+    MV.clear(list);
+    rows.forEach(function (row) {
+      var item = document.createElement("li");
+      var name = document.createElement("strong");
+      name.textContent = row.name + ": ";
+      item.appendChild(name);
+      item.appendChild(document.createTextNode(row.text));
+      list.appendChild(item);
+    });
   }
 
   // --- Decision ----------------------------------------------------------------------------
