@@ -1,13 +1,24 @@
-"""Start Målverkstad on the embedded database with the "KS mål 2019" workshop ready."""
+"""Start Målverkstad on the embedded database with the "KS mål 2019" workshop ready.
+
+With ``ASYNC_MODE=gevent`` (``pip install -e ".[production]"``) it serves on gevent's WSGI server
+with WebSocket support, the production mode; otherwise on Werkzeug with simple-websocket.
+"""
 
 from __future__ import annotations
 
-import io
+import os
 
-import qrcode
+if os.environ.get("ASYNC_MODE") == "gevent":  # patch before anything imports socket/threading
+    from gevent import monkey
 
-from workshop import create_app, services
-from workshop.extensions import socketio
+    monkey.patch_all()
+
+import io  # noqa: E402
+
+import qrcode  # noqa: E402
+
+from workshop import create_app, services  # noqa: E402
+from workshop.extensions import socketio  # noqa: E402
 
 
 def banner(app, workshop, password: str | None) -> str:  # noqa: ANN001 - script helper
@@ -53,7 +64,8 @@ def main() -> None:
             or services.create_from_template()
         )
         print(banner(app, workshop, password), flush=True)
-    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], allow_unsafe_werkzeug=True)
+    options = {} if app.config["ASYNC_MODE"] == "gevent" else {"allow_unsafe_werkzeug": True}
+    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], **options)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
-# chromium for the browser tests, cairo to rasterise the QR code's SVG for the decoder.
+# chromium for the browser tests, cairo to rasterise the QR code's SVG for the decoder,
+# pango for WeasyPrint's PDF export, LibreOffice to prove the DOCX exports open.
 missing=()
-for package in chromium fonts-dejavu-core libcairo2; do
+for package in chromium fonts-dejavu-core libcairo2 libpango-1.0-0 libpangoft2-1.0-0 \
+    libreoffice-writer-nogui; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -29,6 +29,11 @@ def app(tmp_path: Any) -> Iterator[Flask]:
             "PUBLIC_URL": "http://mote.example:5000",
             # Cheap hashing keeps the many logins fast; production uses scrypt.
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            # Form tokens are proved in tests/test_security.py; elsewhere tests post directly.
+            "WTF_CSRF_ENABLED": False,
+            # Push every change synchronously, so a test sees the state right after its action;
+            # tests/test_live_load.py covers the coalesced pushes of production.
+            "PUSH_INTERVAL": 0,
         }
     )
     with app.app_context():

@@ -38,7 +38,8 @@ class Expect:
 OK = Expect(200)
 LOGIN = Expect(302, "/login?next={path}", refused=True)
 NOT_FOUND = Expect(404, refused=True)
-WRONG_PASSWORD = Expect(401, refused=True)
+# A failed login changes something on purpose: it is counted (lockout) and logged.
+WRONG_PASSWORD = Expect(401)
 TO_JOIN = Expect(302, "/j/{code}", refused=True)
 NEW_WORKSHOP = Expect(302, re.compile(r"/f/\d+/redigera"))
 
@@ -126,6 +127,56 @@ ROUTES = [
     Route("facilitator.summary", "GET", "/f/{wid}/sammanstallning", facilitator_only(OK)),
     Route("facilitator.download", "GET", "/f/{wid}/export.docx", facilitator_only(OK)),
     Route("facilitator.download", "GET", "/f/{wid}/export.md", facilitator_only(OK)),
+    Route("facilitator.download", "GET", "/f/{wid}/export.pdf", facilitator_only(OK)),
+    Route("facilitator.download", "GET", "/f/{wid}/export.xlsx", facilitator_only(OK)),
+    Route("facilitator.download", "GET", "/f/{wid}/export.csv", facilitator_only(OK)),
+    Route("facilitator.download", "GET", "/f/{wid}/export.json", facilitator_only(OK)),
+    # Without a file the import is refused and changes nothing (tests/test_formats.py imports).
+    Route(
+        "facilitator.import_archive",
+        "POST",
+        "/f/importera",
+        facilitator_only(Expect(400, refused=True)),
+    ),
+    Route("facilitator.follow_up", "GET", "/f/{wid}/uppfoljning", facilitator_only(OK)),
+    # The goal is not decided yet, so even the facilitator's follow-up is refused.
+    Route(
+        "facilitator.save_follow_up",
+        "POST",
+        "/f/{wid}/uppfoljning/{gid}",
+        facilitator_only(Expect(400, refused=True)),
+        {"checkpoint": "2019-04-30", "value": "7 %", "forecast": "uppfylls"},
+    ),
+    Route(
+        "facilitator.kolada_value",
+        "GET",
+        "/f/{wid}/uppfoljning/{gid}/kolada",
+        facilitator_only(OK),
+    ),
+    Route(
+        "facilitator.follow_up_download",
+        "GET",
+        "/f/{wid}/uppfoljning.docx",
+        facilitator_only(OK),
+    ),
+    Route(
+        "facilitator.follow_up_download", "GET", "/f/{wid}/uppfoljning.pdf", facilitator_only(OK)
+    ),
+    Route("facilitator.audit_log", "GET", "/f/{wid}/logg", facilitator_only(OK)),
+    Route(
+        "facilitator.erase_personal_data",
+        "POST",
+        "/f/{wid}/radera-personuppgifter",
+        facilitator_only(to("/f/{wid}/sammanstallning")),
+        {"confirm": "ja"},
+    ),
+    Route(
+        "facilitator.delete_workshop",
+        "POST",
+        "/f/{wid}/radera",
+        facilitator_only(to("/f/")),
+        {"confirm": "ja"},
+    ),
     Route("presenter.screen", "GET", "/f/{wid}/skarm", facilitator_only(OK)),
     Route("presenter.screen_by_key", "GET", "/skarm/{key}", everyone(OK)),
     Route("presenter.screen_by_key", "GET", "/skarm/{wrong_key}", everyone(NOT_FOUND)),

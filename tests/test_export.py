@@ -201,6 +201,7 @@ def test_docx_headings_follow_the_tjansteskrivelse(word, decision) -> None:
         "Beslutet ska skickas till",
         "Handläggare",
         "Bilaga: Alla förslag och röstresultat",
+        "Logg över samtalsledarens åtgärder",
     ]
     level2 = [text for style, text in headings if style == "Heading 2"]
     goal_headings = [g.heading for g in decision.goals]
@@ -416,6 +417,7 @@ def test_markdown_has_the_tjansteskrivelse_shape(decision) -> None:
         "Beslutet ska skickas till",
         "Handläggare",
         "Bilaga: Alla förslag och röstresultat",
+        "Logg över samtalsledarens åtgärder",
     ]
     h3 = [c for tag, c in headings if tag == "h3"]
     assert h3 == [g.heading for g in decision.goals] + [g.heading for g in decision.appendix]

@@ -471,7 +471,7 @@ def test_exports_for_the_facilitator(logged_in: FlaskClient, draft: int) -> None
     assert "KS-2018-109" in markdown.headers["Content-Disposition"]
     assert TEMPLATE_GOALS[4] in markdown.get_data(as_text=True)
 
-    assert logged_in.get(f"/f/{draft}/export.pdf").status_code == 404
+    assert logged_in.get(f"/f/{draft}/export.odt").status_code == 404  # pdf, xlsx, csv, json exist
     assert logged_in.get("/f/9999/export.docx").status_code == 404
 
 

@@ -345,7 +345,9 @@ def test_vote_from_a_phone_that_lost_its_secret_is_refused(app: Flask, dialogue:
     """Refuse a second ballot from the same person under a new secret; the tally stays."""
     phone, other = dialogue.phone(), dialogue.phone()
     round_id, (p1, p2) = open_vote(dialogue, [phone, other])
-    assert phone.vote(round_id, {str(p1): "ja", str(p2): "nej"}) == {"ok": True, "changed": False}
+    ack = phone.vote(round_id, {str(p1): "ja", str(p2): "nej"})
+    assert ack.pop("seq") > 0
+    assert ack == {"ok": True, "changed": False, "duplicate": False, "stale": False, "rev": 1}
     tally = fac_state(dialogue.fac)["live_tally"]
     assert tally["ballots"] == 1
 

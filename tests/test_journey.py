@@ -134,7 +134,8 @@ def test_whole_dialogue(app: Any, client: Any, auth: Any) -> None:
     assert room.state()["live_tally"]["proposals"][0]["counts"]["ja"] == 3
     # Phone 4 changes its mind; the last ballot counts and nothing is added.
     changed = phones[3].vote(rid, {str(p1): "ja", str(p2): "nej"})
-    assert changed == {"ok": True, "changed": True}
+    assert changed.pop("seq") > 0  # the seq of a snapshot that includes it
+    assert changed == {"ok": True, "changed": True, "duplicate": False, "stale": False, "rev": 2}
     assert phones[3].state()["own"]["my_ballot"] == {str(p1): "ja", str(p2): "nej"}
     room.collect()
     results = room.reveal(g1)

@@ -60,6 +60,8 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "SECRET_KEY": secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
         or f"sqlite:///{instance_path / 'malverkstad.db'}",
+        # Never write SQL parameters (ballots, tokens) to a log or an error message.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
         "HOST": host,
         "PORT": port,
         "PUBLIC_URL": public.rstrip("/"),
@@ -70,6 +72,30 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": public.startswith("https://"),
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 14,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # Form tokens live as long as the session: a console left open for a long meeting
+        # still works, and logging out (which clears the session) ends them.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RETENTION_DAYS": int(os.environ.get("RETENTION_DAYS", "90")),
         "BABEL_DEFAULT_LOCALE": "sv",
         "LANGUAGES": ["sv", "en"],
+        # Follow-up: the latest value of a KPI from Kolada's open API, only when enabled.
+        "KOLADA_ENABLED": os.environ.get("KOLADA_ENABLED", "") == "1",
+        "KOLADA_MUNICIPALITY": os.environ.get("KOLADA_MUNICIPALITY", "0665"),
+        "KOLADA_URL": os.environ.get("KOLADA_URL", "https://api.kolada.se/v2"),
+        "KOLADA_TIMEOUT": float(os.environ.get("KOLADA_TIMEOUT", "3")),
+        # Socket.IO server: "threading" (Werkzeug + simple-websocket, no extra packages) or
+        # "gevent" (the production server; see README "Running for a large room").
+        "ASYNC_MODE": os.environ.get("ASYNC_MODE", "threading"),
+        # Live pushes per workshop: the first change goes out at once, later ones at most once
+        # per PUSH_INTERVAL seconds (0 sends every change synchronously, as the tests do).
+        "PUSH_INTERVAL": float(os.environ.get("PUSH_INTERVAL", "0.25")),
+        # Per Socket.IO connection: events per second, and the burst allowed on top.
+        "EVENT_RATE": float(os.environ.get("EVENT_RATE", "20")),
+        "EVENT_BURST": int(os.environ.get("EVENT_BURST", "40")),
+        # SQLite's durability: NORMAL survives the server being killed, FULL also a power cut
+        # (one fsync per commit, a few ms each, which caps the votes per second).
+        "SQLITE_SYNCHRONOUS": os.environ.get("SQLITE_SYNCHRONOUS", "NORMAL"),
+        # Largest Socket.IO message accepted (bytes); the largest legitimate one, a decision
+        # with 30 reservations of 1000 characters, is about 70 KB.
+        "MAX_MESSAGE_SIZE": int(os.environ.get("MAX_MESSAGE_SIZE", str(128 * 1024))),
     }

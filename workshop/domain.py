@@ -752,12 +752,34 @@ class GoalRecord:
     decision: DecisionRecord | None = None
     proposals: list[ProposalRecord] = field(default_factory=list)
     rounds: list[RoundRecord] = field(default_factory=list)
+    follow_ups: list[FollowUpRecord] = field(default_factory=list)
+
+
+@dataclass
+class FollowUpRecord:
+    """What was recorded for a goal at one checkpoint (see ``validate_follow_up``)."""
+
+    checkpoint: dt.date
+    value: str = ""
+    forecast: str = ""
+    comment: str = ""
+    activities: str = ""
+    kolada_kpi: str = ""
 
 
 @dataclass
 class ParkingRecord:
     text: str
     goal: str = ""  # "Mål 3", or empty for the whole workshop
+
+
+@dataclass
+class AuditRecord:
+    """One line of the facilitator's audit trail: when (UTC), who, and what."""
+
+    at: str
+    actor: str
+    text: str
 
 
 @dataclass
@@ -775,6 +797,7 @@ class WorkshopRecord:
     goals: list[GoalRecord]
     parking: list[ParkingRecord] = field(default_factory=list)
     export_date: str = ""
+    audit: list[AuditRecord] = field(default_factory=list)
 
 
 @dataclass
@@ -807,6 +830,36 @@ class AppendixGoal:
 
 
 @dataclass
+class ProposalRow:
+    """One proposal as a spreadsheet row; texts translated, fields as entered."""
+
+    goal: str
+    label: str
+    kind: str
+    status: str
+    fields: dict[str, str]
+    criteria: dict[str, str]  # criterion label -> assessment label ("" when not assessed)
+    author: str
+    merged_into: str
+    merged_from: str
+    hidden_reason: str
+
+
+@dataclass
+class TallyRow:
+    """One count of a round's raw tally: how many answered ``answer`` for ``proposal``."""
+
+    goal: str
+    round: int
+    method: str
+    status: str
+    ballots: int
+    proposal: str
+    answer: str
+    count: int
+
+
+@dataclass
 class DecisionDocument:
     organisation: str
     unit: str
@@ -824,6 +877,9 @@ class DecisionDocument:
     officer: str
     appendix: list[AppendixGoal]
     filename_stem: str
+    audit: list[AuditRecord] = field(default_factory=list)
+    proposal_rows: list[ProposalRow] = field(default_factory=list)
+    tally_rows: list[TallyRow] = field(default_factory=list)
 
 
 def fill(message: str, /, **params: Any) -> str:
@@ -1095,6 +1151,9 @@ def consolidate(record: WorkshopRecord, gettext: Any = N_) -> DecisionDocument:
         officer=record.officer,
         appendix=appendix,
         filename_stem=stem,
+        audit=list(record.audit),
+        proposal_rows=proposal_rows(record, _),
+        tally_rows=tally_rows(record, _),
     )
 
 
@@ -1224,4 +1283,307 @@ def _appendix_goal(goal: GoalRecord, _: Any) -> AppendixGoal:
         heading=_fill(_("Mål %(number)s. %(text)s"), number=goal.number, text=goal.text),
         proposals=proposals,
         rounds=rounds,
+    )
+
+
+# --- Spreadsheet tables: every proposal and every raw count ----------------------------------
+
+
+def proposal_rows(record: WorkshopRecord, gettext: Any = N_) -> list[ProposalRow]:
+    """Return every proposal of every goal as a row, for the XLSX and CSV exports."""
+    _ = gettext
+    rows = []
+    for goal in record.goals:
+        for p in goal.proposals:
+            rows.append(
+                ProposalRow(
+                    goal=goal.number,
+                    label=p.label,
+                    kind=_("Inriktningsmål")
+                    if p.kind == ProposalKind.DIRECTION
+                    else _("Ambitionsnivå"),
+                    status=_(PROPOSAL_STATUS_LABELS.get(p.status, p.status)),
+                    fields={name: p.fields.get(name, "") for name in TEXT_FIELDS},
+                    criteria={
+                        _(CRITERIA_LABELS[name]): _(ASSESSMENT_LABELS[p.criteria[name]])
+                        if p.criteria.get(name) in ASSESSMENT_LABELS
+                        else ""
+                        for name in CRITERIA
+                    },
+                    author=p.author,
+                    merged_into=p.merged_into,
+                    merged_from=", ".join(p.merged_from),
+                    hidden_reason=p.hidden_reason,
+                )
+            )
+    return rows
+
+
+def _answer_labels(method: VoteMethod, item: Mapping[str, Any], _: Any) -> list[tuple[str, int]]:
+    counts = item.get("counts", {})
+    if method is VoteMethod.YES_NO:
+        return [(_(YES_NO_LABELS[k]), counts.get(k, 0)) for k in YES_NO_OPTIONS]
+    if method is VoteMethod.SCORE:
+        return [(str(n), counts.get(str(n), 0)) for n in range(1, 6)]
+    if method is VoteMethod.GRADIENTS:
+        return [(_(GRADIENT_LABELS[n]), counts.get(str(n), 0)) for n in range(1, 6)]
+    if method is VoteMethod.DOTS:
+        return [
+            (_fill(_("%(n)s poäng"), n=points), counts[points])
+            for points in sorted(counts, key=int)
+        ]
+    pairs = []
+    for name in CRITERIA:
+        bucket = item.get("criteria", {}).get(name, {})
+        for value in ASSESSMENT_LABELS:
+            label = f"{_(CRITERIA_LABELS[name])}: {_(ASSESSMENT_LABELS[value])}"
+            pairs.append((label, bucket.get(value, 0)))
+    return pairs
+
+
+def tally_rows(record: WorkshopRecord, gettext: Any = N_) -> list[TallyRow]:
+    """Return every round's raw counts, one row per proposal and answer."""
+    _ = gettext
+    rows = []
+    for goal in record.goals:
+        for r in goal.rounds:
+            method = VoteMethod(r.method)
+            for item in r.tally["proposals"]:
+                for answer, count in _answer_labels(method, item, _):
+                    rows.append(
+                        TallyRow(
+                            goal=goal.number,
+                            round=r.number,
+                            method=_(VOTE_METHOD_LABELS[method]),
+                            status=_(ROUND_STATUS_LABELS.get(r.status, r.status)),
+                            ballots=r.tally["ballots"],
+                            proposal=r.labels.get(item["proposal_id"], str(item["proposal_id"])),
+                            answer=answer,
+                            count=int(count),
+                        )
+                    )
+    return rows
+
+
+# --- Follow-up after the decision -------------------------------------------------------------
+
+
+class Forecast(StrEnum):
+    MET = "uppfylls"
+    PARTLY = "delvis"
+    NOT_MET = "uppfylls_inte"
+
+
+FORECAST_LABELS: dict[str, str] = {
+    "uppfylls": N_("Uppfylls"),
+    "delvis": N_("Uppfylls delvis"),
+    "uppfylls_inte": N_("Uppfylls inte"),
+}
+FOLLOW_UP_LIMITS: dict[str, int] = {
+    "value": 100,
+    "comment": 1000,
+    "activities": 2000,
+    "kolada_kpi": 12,
+}
+KOLADA_KPI_RE = re.compile(r"^[A-Z]\d{5}$")
+
+
+def checkpoints(follow_up_dates: Sequence[dt.date], year: int | None = None) -> list[dt.date]:
+    """Return the follow-up checkpoints: the workshop's dates plus the year end (31 December).
+
+    The year is the latest follow-up date's, else ``year``.
+    """
+    dates = set(follow_up_dates)
+    last = max((d.year for d in dates), default=year)
+    if last is not None:
+        dates.add(dt.date(last, 12, 31))
+    return sorted(dates)
+
+
+@dataclass(frozen=True)
+class FollowUpInput:
+    checkpoint: dt.date
+    value: str = ""
+    forecast: str = ""
+    comment: str = ""
+    activities: str = ""
+    kolada_kpi: str = ""
+
+
+def validate_follow_up(
+    raw: Mapping[str, Any], goal_kind: str | None, allowed: Sequence[dt.date]
+) -> FollowUpInput:
+    """Check a follow-up for a goal decided as ``goal_kind`` at one of the ``allowed`` dates.
+
+    An ambition level needs a forecast (uppfylls / delvis / uppfylls_inte); an inriktningsmål
+    has no forecast and no measured value, only the activities carried out.
+    """
+    if goal_kind is None:
+        raise DomainError(N_("Målet är ej behandlat och kan inte följas upp än."), code="undecided")
+    if not isinstance(raw, Mapping):
+        raise DomainError(N_("Uppföljningen kunde inte läsas."), code="bad_payload")
+    values, errors, params = clean_fields(raw, FOLLOW_UP_LIMITS)
+    checkpoint = None
+    try:
+        text = clean_text(raw.get("checkpoint"))
+    except TypeError:
+        text = ""
+    if _valid_date(text) and dt.date.fromisoformat(text) in allowed:
+        checkpoint = dt.date.fromisoformat(text)
+    else:
+        errors["checkpoint"] = N_("Välj en av dialogens uppföljningstidpunkter.")
+    forecast = raw.get("forecast") or ""
+    forecast = forecast.strip() if isinstance(forecast, str) else "?"
+    if goal_kind == ProposalKind.DIRECTION:
+        if forecast:
+            errors["forecast"] = N_("Ett inriktningsmål har ingen prognos.")
+        if not values["activities"] and "activities" not in errors:
+            errors["activities"] = N_("Beskriv vilka aktiviteter verksamheten har genomfört.")
+        values["value"] = values["kolada_kpi"] = ""
+    else:
+        if forecast not in FORECAST_LABELS:
+            errors["forecast"] = N_(
+                "Välj en prognos: uppfylls, uppfylls delvis eller uppfylls inte."
+            )
+        values["activities"] = ""
+        kpi = values["kolada_kpi"].upper()
+        if kpi and "kolada_kpi" not in errors and not KOLADA_KPI_RE.match(kpi):
+            errors["kolada_kpi"] = N_("Ange nyckeltalets id i Kolada, t.ex. N00090.")
+        values["kolada_kpi"] = kpi
+    if errors:
+        raise DomainError(
+            N_("Uppföljningen har fel som behöver rättas."),
+            code="invalid_fields",
+            fields=errors,
+            field_params=params,
+        )
+    assert checkpoint is not None
+    return FollowUpInput(checkpoint=checkpoint, forecast=forecast, **values)
+
+
+@dataclass
+class FollowUpItem:
+    heading: str
+    area: str
+    status: str  # "ambitionsniva", "inriktningsmal" or "ej_behandlad"
+    status_text: str
+    forecast: str  # a ``Forecast`` value or ""
+    forecast_text: str
+    lines: list[Line]
+
+
+@dataclass
+class FollowUpCheckpoint:
+    date: str  # ISO date
+    heading: str
+    items: list[FollowUpItem]
+
+
+@dataclass
+class FollowUpReport:
+    organisation: str
+    unit: str
+    dnr: str
+    date: str
+    title: str
+    intro: list[str]
+    checkpoints: list[FollowUpCheckpoint]
+    filename_stem: str
+
+
+def follow_up_report(record: WorkshopRecord, gettext: Any = N_) -> FollowUpReport:
+    """Build the follow-up report: every goal at every checkpoint, undecided ones included."""
+    _ = gettext
+    dates = checkpoints(record.follow_up_dates, _year(record.meeting_date))
+    sections = []
+    for date in dates:
+        items = []
+        for goal in record.goals:
+            heading = _fill(_("Mål %(number)s. %(text)s"), number=goal.number, text=goal.text)
+            entry = next((f for f in goal.follow_ups if f.checkpoint == date), None)
+            items.append(_follow_up_item(goal, heading, entry, _))
+        if date.month == 12 and date.day == 31:
+            title = _fill(_("Uppföljning per %(date)s (helår)"), date=_format_date(date, _))
+        else:
+            title = _fill(_("Uppföljning per %(date)s (delårsrapport)"), date=_format_date(date, _))
+        sections.append(FollowUpCheckpoint(date=date.isoformat(), heading=title, items=items))
+    intro = [
+        _(
+            "Prognosen för måluppfyllelse redovisas för mål med ambitionsnivå. För "
+            "inriktningsmål redovisas ingen prognos; uppföljningen sker genom verksamhetens "
+            "aktiviteter."
+        ),
+    ]
+    stem = "uppfoljning"
+    if record.dnr:
+        stem += "-" + re.sub(r"[^0-9A-Za-z]+", "-", record.dnr).strip("-")
+    if record.export_date:
+        stem += "-" + record.export_date
+    return FollowUpReport(
+        organisation=record.organisation,
+        unit=record.unit,
+        dnr=record.dnr,
+        date=record.export_date,
+        title=_fill(_("Uppföljning: %(title)s"), title=record.title),
+        intro=intro,
+        checkpoints=sections,
+        filename_stem=stem,
+    )
+
+
+def _year(text: str) -> int | None:
+    return int(text[:4]) if text[:4].isdigit() else None
+
+
+def _follow_up_item(
+    goal: GoalRecord, heading: str, entry: FollowUpRecord | None, _: Any
+) -> FollowUpItem:
+    decision = goal.decision
+    if decision is None:
+        return FollowUpItem(
+            heading=heading,
+            area=goal.area,
+            status="ej_behandlad",
+            status_text=_("Ej behandlad i dialogen."),
+            forecast="",
+            forecast_text="",
+            lines=[],
+        )
+    if decision.kind == ProposalKind.DIRECTION:
+        activities = entry.activities if entry else ""
+        lines = [
+            Line(_("Genomförda aktiviteter"), activities or _("Inga aktiviteter registrerade.")),
+        ]
+        if entry and entry.comment:
+            lines.append(Line(_("Kommentar"), entry.comment))
+        return FollowUpItem(
+            heading=heading,
+            area=goal.area,
+            status=ProposalKind.DIRECTION.value,
+            status_text=_("Inriktningsmål — ingen prognos."),
+            forecast="",
+            forecast_text="",
+            lines=lines,
+        )
+    fields_ = decision.fields
+    shown = {_(PROPOSAL_FIELD_LABELS[name]) for name in ("what", "target")}
+    lines = [line for line in proposal_lines(fields_, _) if line.label in shown]
+    forecast = entry.forecast if entry and entry.forecast in FORECAST_LABELS else ""
+    if entry and entry.value:
+        value = entry.value
+        if entry.kolada_kpi:
+            value = _fill(
+                _("%(value)s (Källa: Kolada, %(kpi)s)"), value=value, kpi=entry.kolada_kpi
+            )
+        lines.append(Line(_("Uppmätt värde"), value))
+    if entry and entry.comment:
+        lines.append(Line(_("Kommentar"), entry.comment))
+    return FollowUpItem(
+        heading=heading,
+        area=goal.area,
+        status=ProposalKind.AMBITION.value,
+        status_text=_("Ambitionsnivå"),
+        forecast=forecast,
+        forecast_text=_(FORECAST_LABELS[forecast]) if forecast else _("Ingen prognos registrerad."),
+        lines=lines,
     )

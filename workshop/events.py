@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_babel import get_locale
 from flask_socketio import ConnectionRefusedError, disconnect, join_room
 
@@ -29,6 +29,7 @@ from .live import (
     register,
     room,
     sids_of_participant,
+    take_token,
 )
 from .models import Facilitator, Participant
 
@@ -50,16 +51,18 @@ def on_connect(auth: Any = None) -> None:
         raise ConnectionRefusedError("unknown_workshop") from None
     role = auth.get("role")
     facilitator_id = session.get("facilitator_id")
-    if facilitator_id is not None and db.session.get(Facilitator, facilitator_id) is None:
-        facilitator_id = None
+    if facilitator_id is not None and _session_facilitator() is None:
+        facilitator_id = None  # deleted account, or a session ended by logging out
     if role == "facilitator":
         if facilitator_id is None:
             raise ConnectionRefusedError("login_required")
         conn = Connection(workshop.id, "facilitator", facilitator_id=facilitator_id)
     elif role == "screen":
-        if facilitator_id is None and auth.get("key") != workshop.screen_key:
+        by_key = isinstance(auth.get("key"), str) and auth.get("key") == workshop.screen_key
+        if facilitator_id is None and not by_key:
             raise ConnectionRefusedError("login_required")
-        conn = Connection(workshop.id, "screen")
+        # A presenter let in by the facilitator's session ends when that facilitator logs out.
+        conn = Connection(workshop.id, "screen", facilitator_id=None if by_key else facilitator_id)
     elif role == "people":
         token = (session.get("p") or {}).get(str(workshop.id))
         participant = services.participant_for(workshop.id, token)
@@ -73,6 +76,26 @@ def on_connect(auth: Any = None) -> None:
     register(request.sid, conn)
     join_room(room(workshop.id, conn.role))
     join_room(room(workshop.id, conn.role, locale))
+
+
+def _session_facilitator() -> Facilitator | None:
+    """The facilitator of the handshake's session, if that session is still valid.
+
+    Logging out bumps ``session_version``; a session (or socket) signed with an older one ends.
+    """
+    facilitator_id = session.get("facilitator_id")
+    facilitator = db.session.get(Facilitator, facilitator_id) if facilitator_id else None
+    if facilitator is None or session.get("fv") != facilitator.session_version:
+        return None
+    return facilitator
+
+
+def _facilitator_actor(conn: Connection) -> services.Actor | None:
+    """The audit actor for a facilitator's event, or None when their session has ended."""
+    facilitator = _session_facilitator()
+    if facilitator is None or facilitator.id != conn.facilitator_id:
+        return None
+    return services.Actor(facilitator.username, facilitator.id)
 
 
 @socketio.on("disconnect")
@@ -90,6 +113,14 @@ def event(name: str, *, roles: tuple[str, ...], push: bool = True) -> Callable[[
             conn = connection(request.sid)
             if conn is None:
                 return error_payload(DomainError(N_("Du är inte ansluten."), code="not_connected"))
+            rate, burst = current_app.config["EVENT_RATE"], current_app.config["EVENT_BURST"]
+            if not take_token(request.sid, rate, burst):
+                return error_payload(
+                    DomainError(
+                        N_("Du skickar för många meddelanden. Vänta en stund och försök igen."),
+                        code="rate_limited",
+                    )
+                )
             if conn.role not in roles:
                 return error_payload(Forbidden())
             if payload is None:
@@ -98,8 +129,17 @@ def event(name: str, *, roles: tuple[str, ...], push: bool = True) -> Callable[[
                 return error_payload(
                     DomainError(N_("Meddelandet kunde inte läsas."), code="bad_payload")
                 )
+            actor = None
+            if conn.role == "facilitator":
+                actor = _facilitator_actor(conn)
+                if actor is None:
+                    disconnect()
+                    return error_payload(
+                        DomainError(N_("Du är utloggad. Logga in igen."), code="login_required")
+                    )
             try:
-                result = fn(conn, payload) or {}
+                with services.acting_as(actor):
+                    result = fn(conn, payload) or {}
             except DomainError as exc:
                 db.session.rollback()
                 return error_payload(exc)
@@ -161,16 +201,25 @@ def on_proposal_add(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]
     return {"proposal": state.proposal_data(proposal), "created": created}
 
 
-@event("vote:cast", roles=("people",))
+@event("vote:cast", roles=("people",), push=False)
 def on_vote_cast(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]:
     """Sent by a phone with its ballot; all audiences get the new "X av Y" count.
 
-    The tally itself reaches only the facilitator until it is revealed.
+    The tally itself reaches only the facilitator until it is revealed. ``vote_id`` and
+    ``rev`` make a resend harmless: a duplicate, or an older revision arriving after a newer
+    one, is acknowledged without a change (and without a push).
     """
-    changed = services.cast_vote(
-        _participant(conn), payload.get("round_id"), payload.get("secret"), payload.get("answers")
+    outcome = services.cast_vote(
+        _participant(conn),
+        payload.get("round_id"),
+        payload.get("secret"),
+        payload.get("answers"),
+        vote_id=payload.get("vote_id"),
+        rev=payload.get("rev"),
     )
-    return {"changed": changed}
+    if outcome.stored:
+        push_state(conn.workshop_id)
+    return outcome.ack()
 
 
 @event("participant:leave", roles=("people",))

@@ -3,11 +3,13 @@
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_socketio import SocketIO
+from flask_wtf.csrf import CSRFProtect
 
 from .models import db
 
 socketio = SocketIO()
 babel = Babel()
 compress = Compress()
+csrf = CSRFProtect()
 
-__all__ = ["babel", "compress", "db", "socketio"]
+__all__ = ["babel", "compress", "csrf", "db", "socketio"]

@@ -38,6 +38,8 @@ class Facilitator(db.Model):
     username: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    # Bumped at logout: every session (and Socket.IO connection) signed with an older value ends.
+    session_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     def set_password(self, password: str, method: str = "scrypt") -> None:
         self.password_hash = generate_password_hash(password, method=method)
@@ -70,6 +72,8 @@ class Workshop(db.Model):
     seq: so.Mapped[int] = so.mapped_column(default=0)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("facilitator.id"))
+    # When the participants' personal data was erased (by the facilitator or the retention rule).
+    erased_at: so.Mapped[dt.datetime | None]
 
     goals: so.Mapped[list[Goal]] = so.relationship(
         back_populates="workshop",
@@ -203,6 +207,11 @@ class Ballot(db.Model):
         sa.ForeignKey("vote_round.id", ondelete="CASCADE"), index=True
     )
     answers: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    # The phone's revision of its ballot (1, 2, … per change) and the random id it made for
+    # that revision: a late copy of an older revision never overwrites a newer one, and a
+    # repeated delivery is recognised. A counter per ballot, not a time or a global order.
+    rev: so.Mapped[int] = so.mapped_column(default=1)
+    vote_id: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
     # Set only in named mode, which everyone is told about before voting.
     participant_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("participant.id", ondelete="SET NULL")
@@ -256,3 +265,51 @@ class ParkingItem(db.Model):
 
     workshop: so.Mapped[Workshop] = so.relationship(back_populates="parking")
     goal: so.Mapped[Goal | None] = so.relationship()
+
+
+class LoginAttempt(db.Model):
+    """A failed facilitator login, kept for a short while to lock out password guessing."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(80), index=True)
+    ip: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow, index=True)
+
+
+class AuditEntry(db.Model):
+    """One facilitator action: when, by whom, what. Never a participant's identity or vote."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    workshop_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("workshop.id", ondelete="SET NULL"), index=True
+    )
+    at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    actor: so.Mapped[str] = so.mapped_column(sa.String(80))
+    facilitator_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("facilitator.id", ondelete="SET NULL")
+    )
+    action: so.Mapped[str] = so.mapped_column(sa.String(40))
+    details: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+
+
+class FollowUp(db.Model):
+    """A goal's follow-up at one checkpoint: measured value, forecast and comment, or (for an
+    inriktningsmål, which has no forecast) the activities the organisation carried out."""
+
+    __table_args__ = (sa.UniqueConstraint("goal_id", "checkpoint"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    goal_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("goal.id", ondelete="CASCADE"), index=True
+    )
+    checkpoint: so.Mapped[dt.date]
+    value: so.Mapped[str] = so.mapped_column(sa.String(100), default="")
+    # "uppfylls", "delvis" or "uppfylls_inte"; empty for an inriktningsmål.
+    forecast: so.Mapped[str] = so.mapped_column(sa.String(16), default="")
+    comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    activities: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # The Kolada KPI the value is read from, e.g. "N00090"; empty when measured otherwise.
+    kolada_kpi: so.Mapped[str] = so.mapped_column(sa.String(12), default="")
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    goal: so.Mapped[Goal] = so.relationship()

@@ -6,10 +6,17 @@ when a rule is broken; views and event handlers translate the error for the pers
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import hashlib
+import json
+import math
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -19,10 +26,13 @@ from sqlalchemy.exc import IntegrityError
 from . import domain
 from .domain import N_, DomainError, Forbidden, NotFound, Phase, VoteMethod
 from .models import (
+    AuditEntry,
     Ballot,
     Decision,
     Facilitator,
+    FollowUp,
     Goal,
+    LoginAttempt,
     ParkingItem,
     Participant,
     Proposal,
@@ -45,9 +55,15 @@ MAX_TIMER = 60 * 60
 SECRET_MIN, SECRET_MAX = 16, 128
 
 
+# One writer at a time in this process: threads queue here instead of in SQLite's busy
+# handler, whose sleeps (up to 100 ms each) would stall acknowledgements under load.
+WRITE_LOCK = threading.RLock()
+
+
 def _commit() -> None:
     try:
-        db.session.commit()
+        with WRITE_LOCK:
+            db.session.commit()
     except Exception:
         db.session.rollback()
         raise
@@ -57,7 +73,8 @@ def _atomic(change: Callable[[], T]) -> T:
     """Run ``change`` and commit; roll back on any error so nothing is half-done."""
     try:
         result = change()
-        db.session.commit()
+        with WRITE_LOCK:
+            db.session.commit()
     except Exception:
         db.session.rollback()
         raise
@@ -87,6 +104,166 @@ def _text(value: Any, limit: int, message: str, *, required: bool = False) -> st
     if len(text) > limit:
         raise DomainError(N_("Högst %(limit)s tecken."), code="too_long", params={"limit": limit})
     return text
+
+
+# --- Audit trail ----------------------------------------------------------------------------
+
+# What each audited action is called on the log page and in the export's appendix.
+AUDIT_ACTIONS: dict[str, str] = {
+    "login": N_("Loggade in"),
+    "login_failed": N_("Misslyckad inloggning"),
+    "login_locked": N_("Inloggning spärrad efter för många försök"),
+    "logout": N_("Loggade ut"),
+    "workshop_create": N_("Skapade dialogen"),
+    "workshop_update": N_("Ändrade dialogens uppgifter"),
+    "workshop_start": N_("Startade dialogen"),
+    "workshop_close": N_("Avslutade dialogen"),
+    "workshop_reopen": N_("Öppnade dialogen igen"),
+    "workshop_delete": N_("Raderade dialogen"),
+    "goal_add": N_("Lade till mål"),
+    "goal_update": N_("Ändrade ett mål"),
+    "goal_move": N_("Flyttade ett mål"),
+    "goal_delete": N_("Tog bort ett mål"),
+    "goal_select": N_("Valde mål"),
+    "phase_set": N_("Bytte fas"),
+    "reveal": N_("Visade resultatet"),
+    "timer": N_("Ändrade timern"),
+    "proposal_add": N_("Lade till ett eget förslag"),
+    "proposal_edit": N_("Redigerade ett förslag"),
+    "proposal_merge": N_("Slog samman förslag"),
+    "proposal_hide": N_("Dolde ett förslag"),
+    "proposal_restore": N_("Återställde ett förslag"),
+    "proposal_park": N_("Parkerade ett förslag"),
+    "proposal_publish": N_("Ändrade vilka förslag som visas"),
+    "parking_add": N_("Skrev på parkeringsplatsen"),
+    "decision": N_("Sparade beslut för ett mål"),
+    "participant_update": N_("Ändrade en deltagare"),
+    "export": N_("Exporterade förslaget till beslut"),
+    "erase": N_("Raderade deltagarnas personuppgifter"),
+    "purge": N_("Gallrade deltagarnas personuppgifter automatiskt"),
+    "follow_up": N_("Sparade uppföljning för ett mål"),
+    "archive_import": N_("Läste in en dialog från ett arkiv"),
+}
+
+SYSTEM_ACTOR = "system"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a facilitator (id and username) or the system (id None)."""
+
+    username: str
+    facilitator_id: int | None = None
+
+
+_actor: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("actor", default=None)
+
+
+@contextlib.contextmanager
+def acting_as(actor: Actor | None) -> Iterator[None]:
+    """Attribute the service calls inside the block to ``actor`` in the audit trail.
+
+    Views and Socket.IO handlers wrap a facilitator's calls in this; a participant's calls run
+    without an actor and are never recorded (their identity must not sit next to their votes).
+    """
+    token = _actor.set(actor)
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+def audit(
+    workshop_id: int | None,
+    action: str,
+    details: Mapping[str, Any] | None = None,
+    actor: Actor | None = None,
+) -> AuditEntry | None:
+    """Add an audit entry to the session, to be committed with the action it records.
+
+    Without an ``actor`` the one of ``acting_as`` is used; with neither, nothing is recorded.
+    """
+    who = actor or _actor.get()
+    if who is None:
+        return None
+    if action not in AUDIT_ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    entry = AuditEntry(
+        workshop_id=workshop_id,
+        at=utcnow(),
+        actor=who.username[:80],
+        facilitator_id=who.facilitator_id,
+        action=action,
+        details=dict(details or {}),
+    )
+    db.session.add(entry)
+    return entry
+
+
+def audit_now(
+    workshop_id: int | None, action: str, details: Mapping[str, Any] | None = None
+) -> None:
+    """Record an action that changes nothing else (e.g. an export) and commit it."""
+    if audit(workshop_id, action, details) is not None:
+        _commit()
+
+
+def audit_log(workshop_id: int) -> list[AuditEntry]:
+    """Return a workshop's audit entries, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(AuditEntry).filter_by(workshop_id=workshop_id).order_by(AuditEntry.id)
+        )
+    )
+
+
+def describe_audit(entry: AuditEntry, gettext: Callable[..., str] = N_) -> str:
+    """Return a short translated sentence for an entry: "Bytte fas: Mål 3, Förslag → Röstning"."""
+    d = entry.details or {}
+    parts: list[str] = []
+    if d.get("title"):
+        parts.append(str(d["title"]))
+    if d.get("goal"):
+        parts.append(domain.fill(gettext("Mål %(number)s"), number=d["goal"]))
+    if d.get("proposals"):
+        parts.append(", ".join(str(label) for label in d["proposals"]))
+    if d.get("proposal"):
+        parts.append(str(d["proposal"]))
+    phases = {p.value: label for p, label in domain.PHASE_LABELS.items()}
+    before, after = phases.get(d.get("from")), phases.get(d.get("to"))
+    if after:
+        parts.append((gettext(before) + " → " if before else "") + gettext(after))
+    methods = {m.value: label for m, label in domain.VOTE_METHOD_LABELS.items()}
+    method = methods.get(d.get("method"))
+    if method:
+        parts.append(gettext(method))
+    if d.get("participant"):
+        parts.append(domain.fill(gettext("deltagare nr %(id)s"), id=d["participant"]))
+    if d.get("role") == "observator":
+        parts.append(gettext("till observatör"))
+    elif d.get("role") == "deltagare":
+        parts.append(gettext("till röstande deltagare"))
+    if d.get("removed"):
+        parts.append(gettext("borttagen"))
+    for key in ("reason", "format", "timer", "username"):
+        if d.get(key):
+            parts.append(str(d[key]))
+    if d.get("count") is not None:
+        parts.append(domain.fill(gettext("%(n)s st"), n=d["count"]))
+    text = gettext(AUDIT_ACTIONS.get(entry.action, entry.action))
+    return f"{text}: {', '.join(parts)}" if parts else text
+
+
+def audit_records(workshop_id: int, gettext: Callable[..., str] = N_) -> list[domain.AuditRecord]:
+    """Return the workshop's audit trail as records for the export."""
+    return [
+        domain.AuditRecord(
+            at=entry.at.replace(microsecond=0).isoformat(sep=" ") + " UTC",
+            actor=entry.actor,
+            text=describe_audit(entry, gettext),
+        )
+        for entry in audit_log(workshop_id)
+    ]
 
 
 # --- Facilitators ---------------------------------------------------------------------------
@@ -134,6 +311,87 @@ def authenticate(username: str, password: str) -> Facilitator | None:
     if facilitator and facilitator.check_password(password or ""):
         return facilitator
     return None
+
+
+LOGIN_WINDOW = dt.timedelta(minutes=15)
+LOGIN_MAX_FAILURES = 5  # per username and address within the window
+LOGIN_MAX_FAILURES_PER_IP = 20  # per address, any usernames, within the window
+
+
+class LoginLocked(DomainError):
+    """Too many failed logins: wait ``minutes`` before trying again."""
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(
+            N_(
+                "För många misslyckade inloggningsförsök. Av säkerhetsskäl är inloggningen "
+                "spärrad. Försök igen om %(minutes)s minuter."
+            ),
+            code="locked",
+            params={"minutes": minutes},
+        )
+        self.minutes = minutes
+
+
+def _lock_minutes(failures: list[dt.datetime], limit: int, now: dt.datetime) -> int:
+    """Minutes until fewer than ``limit`` of ``failures`` (newest first) lie within the window."""
+    if len(failures) < limit:
+        return 0
+    until = failures[limit - 1] + LOGIN_WINDOW
+    return max(1, math.ceil((until - now).total_seconds() / 60))
+
+
+def login(username: str, password: str, ip: str, now: dt.datetime | None = None) -> Facilitator:
+    """Check a facilitator's login, with lockout after repeated failures.
+
+    Failures are stored (``LoginAttempt``) so the lock holds across restarts and workers: five per
+    username and address, or twenty per address, within 15 minutes lock that pair (or address)
+    until the oldest of them is 15 minutes old. Raises ``LoginLocked`` while locked (the password
+    is then not even checked) and ``DomainError`` code ``bad_login`` for a wrong password.
+    """
+    now = now or utcnow()
+    username = (username or "")[:80]
+    ip = (ip or "")[:64]
+    since = now - LOGIN_WINDOW
+    recent = sa.select(LoginAttempt.at).where(LoginAttempt.ip == ip, LoginAttempt.at > since)
+    pair = list(
+        db.session.scalars(
+            recent.where(LoginAttempt.username == username).order_by(LoginAttempt.at.desc())
+        )
+    )
+    anyone = list(db.session.scalars(recent.order_by(LoginAttempt.at.desc())))
+    minutes = max(
+        _lock_minutes(pair, LOGIN_MAX_FAILURES, now),
+        _lock_minutes(anyone, LOGIN_MAX_FAILURES_PER_IP, now),
+    )
+    if minutes:
+        audit(None, "login_locked", {"username": username, "ip": ip}, Actor(username))
+        _commit()
+        raise LoginLocked(minutes)
+    account = authenticate(username, password)
+    if account is None:
+        db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.at <= now - dt.timedelta(1)))
+        db.session.add(LoginAttempt(username=username, ip=ip, at=now))
+        audit(None, "login_failed", {"username": username, "ip": ip}, Actor(username))
+        _commit()
+        raise DomainError(N_("Fel användarnamn eller lösenord."), code="bad_login")
+    db.session.execute(
+        sa.delete(LoginAttempt).where(LoginAttempt.username == username, LoginAttempt.ip == ip)
+    )
+    audit(None, "login", {"ip": ip}, Actor(account.username, account.id))
+    _commit()
+    return account
+
+
+def logout(facilitator_id: int) -> Facilitator | None:
+    """End every session of a facilitator: bump the version each session was signed with."""
+    facilitator = db.session.get(Facilitator, facilitator_id)
+    if facilitator is None:
+        return None
+    facilitator.session_version = (facilitator.session_version or 0) + 1
+    audit(None, "logout", {}, Actor(facilitator.username, facilitator.id))
+    _commit()
+    return facilitator
 
 
 # --- Workshops and goals --------------------------------------------------------------------
@@ -188,6 +446,8 @@ def create_workshop(
     for position, goal in enumerate(goals):
         workshop.goals.append(Goal(position=position, **goal.__dict__))
     db.session.add(workshop)
+    db.session.flush()
+    audit(workshop.id, "workshop_create", {"title": workshop.title})
     _commit()
     return workshop
 
@@ -247,6 +507,7 @@ def update_workshop(workshop_id: int, title: str, **details: Any) -> Workshop:
     def change() -> Workshop:
         workshop.title = _text(title, 200, N_("Ange en rubrik."), required=True)
         _apply_details(workshop, details)
+        audit(workshop.id, "workshop_update", {"title": workshop.title})
         return workshop
 
     return _atomic(change)
@@ -263,6 +524,7 @@ def add_goals(workshop_id: int, goals: Iterable[domain.GoalInput]) -> list[Goal]
     start = len(workshop.goals)
     added = [Goal(position=start + i, **g.__dict__) for i, g in enumerate(goals)]
     workshop.goals.extend(added)
+    audit(workshop.id, "goal_add", {"goal": ", ".join(g.number for g in added)})
     _commit()
     return added
 
@@ -279,6 +541,7 @@ def update_goal(workshop_id: int, goal_id: int, goal_input: domain.GoalInput) ->
     _editable_goals(goal.workshop)
     for name, value in goal_input.__dict__.items():
         setattr(goal, name, value)
+    audit(workshop_id, "goal_update", {"goal": goal.number})
     _commit()
     return goal
 
@@ -294,6 +557,7 @@ def move_goal(workshop_id: int, goal_id: int, offset: int) -> None:
     goals.insert(j, goals.pop(i))
     for position, item in enumerate(goals):
         item.position = position
+    audit(workshop_id, "goal_move", {"goal": goal.number, "offset": offset})
     _commit()
 
 
@@ -304,6 +568,7 @@ def delete_goal(workshop_id: int, goal_id: int) -> None:
     workshop.goals.remove(goal)
     for position, item in enumerate(workshop.goals):
         item.position = position
+    audit(workshop_id, "goal_delete", {"goal": goal.number})
     _commit()
 
 
@@ -316,6 +581,7 @@ def start_workshop(workshop_id: int) -> Workshop:
     if workshop.current_goal_id is None:
         workshop.current_goal_id = workshop.goals[0].id
     _bump(workshop)
+    audit(workshop.id, "workshop_start")
     _commit()
     return workshop
 
@@ -329,6 +595,7 @@ def close_workshop(workshop_id: int) -> Workshop:
             if vote_round.status == "oppen":
                 vote_round.status = "stangd"
     _bump(workshop)
+    audit(workshop.id, "workshop_close")
     _commit()
     return workshop
 
@@ -338,6 +605,7 @@ def reopen_workshop(workshop_id: int) -> Workshop:
     if workshop.status == "stangd":
         workshop.status = "pagar"
         _bump(workshop)
+        audit(workshop.id, "workshop_reopen")
         _commit()
     return workshop
 
@@ -412,6 +680,11 @@ def set_participant(
         participant.role = role
     if removed is not None:
         participant.removed = bool(removed)
+    audit(
+        workshop_id,
+        "participant_update",
+        {"participant": participant.id, "role": role, "removed": removed},
+    )
     _bump(participant.workshop)
     _commit()
     return participant
@@ -436,6 +709,7 @@ def select_goal(workshop_id: int, goal_id: int) -> Workshop:
     goal = _goal_in(workshop_id, goal_id)
     workshop.current_goal_id = goal.id
     _bump(workshop)
+    audit(workshop_id, "goal_select", {"goal": goal.number})
     _commit()
     return workshop
 
@@ -479,6 +753,17 @@ def set_phase(
     goal.phase = target.value
     workshop.current_goal_id = goal.id
     _bump(workshop)
+    opened = goal.current_round if target is Phase.VOTING else None
+    audit(
+        workshop_id,
+        "reveal" if target is Phase.RESULTS else "phase_set",
+        {
+            "goal": goal.number,
+            "from": current.value,
+            "to": target.value,
+            **({"method": opened.method} if opened is not None else {}),
+        },
+    )
     _commit()
     return goal
 
@@ -538,6 +823,7 @@ def timer(workshop_id: int, action: str, seconds: Any = None) -> Workshop:
     else:
         raise DomainError(N_("Okänd timeråtgärd."), code="bad_timer")
     _bump(workshop)
+    audit(workshop_id, "timer", {"timer": f"{action} {seconds}" if action == "start" else action})
     _commit()
     return workshop
 
@@ -602,6 +888,8 @@ def add_proposal(
         proposal.number = _next_number(goal)
         db.session.add(proposal)
         _bump(workshop)
+        if participant is None:
+            audit(workshop.id, "proposal_add", {"goal": goal.number, "proposal": proposal.label})
         try:
             db.session.commit()
             return proposal, True
@@ -626,9 +914,12 @@ def _as_id(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise DomainError(N_("Ogiltigt id."), code="bad_payload")
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise DomainError(N_("Ogiltigt id."), code="bad_payload") from None
+    if not 0 <= number < 2**63:  # beyond what the database stores: no such row
+        raise DomainError(N_("Ogiltigt id."), code="bad_payload")
+    return number
 
 
 def _proposal_in(workshop_id: int, proposal_id: Any) -> Proposal:
@@ -658,6 +949,7 @@ def edit_proposal(workshop_id: int, proposal_id: Any, raw: Mapping[str, Any]) ->
     proposal.kind = data.pop("kind")
     proposal.fields = data
     _bump(proposal.goal.workshop)
+    audit(workshop_id, "proposal_edit", {"goal": proposal.goal.number, "proposal": proposal.label})
     _commit()
     return proposal
 
@@ -694,6 +986,14 @@ def merge_proposals(
         source.status = "sammanslagen"
         source.merged_into_id = merged.id
     _bump(goal.workshop)
+    audit(
+        workshop_id,
+        "proposal_merge",
+        {
+            "goal": goal.number,
+            "proposals": [f"{', '.join(p.label for p in sources)} → {merged.label}"],
+        },
+    )
     _commit()
     return merged
 
@@ -707,6 +1007,15 @@ def hide_proposal(workshop_id: int, proposal_id: Any, reason: Any) -> Proposal:
     )
     proposal.status = "dold"
     _bump(proposal.goal.workshop)
+    audit(
+        workshop_id,
+        "proposal_hide",
+        {
+            "goal": proposal.goal.number,
+            "proposal": proposal.label,
+            "reason": proposal.hidden_reason,
+        },
+    )
     _commit()
     return proposal
 
@@ -719,6 +1028,9 @@ def restore_proposal(workshop_id: int, proposal_id: Any) -> Proposal:
         raise DomainError(N_("Förslaget är redan aktivt."), code="bad_state")
     proposal.status, proposal.hidden_reason = "aktiv", ""
     _bump(proposal.goal.workshop)
+    audit(
+        workshop_id, "proposal_restore", {"goal": proposal.goal.number, "proposal": proposal.label}
+    )
     _commit()
     return proposal
 
@@ -737,6 +1049,7 @@ def park_proposal(workshop_id: int, proposal_id: Any) -> ParkingItem:
     proposal.status = "parkerad"
     db.session.add(item)
     _bump(proposal.goal.workshop)
+    audit(workshop_id, "proposal_park", {"goal": proposal.goal.number, "proposal": proposal.label})
     _commit()
     return item
 
@@ -752,6 +1065,7 @@ def add_parking(workshop_id: int, text: Any, goal_id: Any = None) -> ParkingItem
     )
     db.session.add(item)
     _bump(workshop)
+    audit(workshop_id, "parking_add", {"goal": goal.number if goal else ""})
     _commit()
     return item
 
@@ -763,17 +1077,74 @@ def publish_proposals(workshop_id: int, proposal_ids: Any, published: bool = Tru
     for proposal in proposals:
         proposal.published = bool(published)
     _bump(get_workshop(workshop_id))
+    audit(
+        workshop_id,
+        "proposal_publish",
+        {"proposals": [p.label for p in proposals], "published": bool(published)},
+    )
     _commit()
 
 
 # --- Voting ---------------------------------------------------------------------------------
 
 
-def cast_vote(participant: Participant, round_id: Any, secret: Any, answers: Any) -> bool:
+MAX_REV = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class VoteOutcome:
+    """What became of one delivery of a ballot."""
+
+    stored: bool  # this delivery changed the database
+    changed: bool  # it replaced an earlier ballot of this phone (a changed vote)
+    rev: int  # the ballot's revision now stored
+    duplicate: bool = False  # the same revision (same vote_id) had arrived before
+    stale: bool = False  # a newer revision is stored; this older one was ignored
+    seq: int = 0  # the workshop's seq once the ballot is stored: a snapshot this new shows it
+
+    def ack(self) -> dict[str, Any]:
+        return {
+            "changed": self.changed,
+            "duplicate": self.duplicate,
+            "stale": self.stale,
+            "rev": self.rev,
+            "seq": self.seq,
+        }
+
+
+BAD_VOTE_ID = N_("Rösten saknar id. Ladda om sidan och försök igen.")
+
+
+def _vote_revision(vote_id: Any, rev: Any) -> tuple[str, int | None]:
+    if vote_id is None:
+        vote_id = ""
+    elif not isinstance(vote_id, str) or not 8 <= len(vote_id) <= 64:
+        raise DomainError(BAD_VOTE_ID, code="bad_payload")
+    if rev is not None and (
+        isinstance(rev, bool) or not isinstance(rev, int) or not 1 <= rev <= MAX_REV
+    ):
+        raise DomainError(BAD_VOTE_ID, code="bad_payload")
+    return vote_id, rev
+
+
+def cast_vote(
+    participant: Participant,
+    round_id: Any,
+    secret: Any,
+    answers: Any,
+    *,
+    vote_id: Any = None,
+    rev: Any = None,
+    _retry: bool = True,
+) -> VoteOutcome:
     """Store a participant's ballot, or replace the one they cast before in this round.
 
     The ballot is keyed by a hash of the phone's secret; who has answered is stored apart.
-    Returns True when this replaced an earlier ballot.
+    ``vote_id`` (made by the phone per revision) and ``rev`` (1, 2, … per change) make a
+    resend harmless: the same revision again is a ``duplicate``, an older one than stored is
+    ``stale``; neither changes anything. The database decides: the ballot's key is its primary
+    key, and a change is an ``UPDATE … WHERE rev < :rev``. Without ``rev`` the ballot is taken
+    as the newest. A duplicate is recognised even after the round closed.
     """
     vote_round = db.session.get(VoteRound, _as_id(round_id))
     workshop = participant.workshop
@@ -783,19 +1154,29 @@ def cast_vote(participant: Participant, round_id: Any, secret: Any, answers: Any
         raise Forbidden(N_("Du deltar som observatör och kan inte rösta."))
     if participant.left or participant.removed:
         raise Forbidden(N_("Du har lämnat dialogen. Gå med igen för att rösta."))
+    vote_id, rev = _vote_revision(vote_id, rev)
+    key = _hash("ballot", vote_round.id, _check_secret(secret))
+    # Response first: a ballot and its response are committed together, so a response read
+    # before the ballot can never be one whose ballot this read misses.
+    answered = db.session.get(Response, (vote_round.id, participant.id))
+    ballot = db.session.get(Ballot, key)
+    if ballot is not None and rev is not None and rev <= ballot.rev:
+        duplicate = rev == ballot.rev and bool(vote_id) and vote_id == ballot.vote_id
+        return VoteOutcome(
+            stored=False,
+            changed=False,
+            rev=ballot.rev,
+            duplicate=duplicate,
+            stale=not duplicate,
+            seq=workshop.seq,
+        )
     _require_running(workshop)
     if vote_round.status != "oppen" or workshop.current_goal_id != vote_round.goal_id:
         raise DomainError(N_("Röstningen är stängd."), code="closed")
     ballot_answers = domain.validate_ballot(
         VoteMethod(vote_round.method), vote_round.proposal_ids, answers, vote_round.dot_budget
     )
-    key = _hash("ballot", vote_round.id, _check_secret(secret))
-    ballot = db.session.get(Ballot, key)
-    answered = db.session.get(Response, (vote_round.id, participant.id))
-    if ballot is not None and ballot.round_id == vote_round.id:
-        ballot.answers = ballot_answers
-        changed = True
-    elif answered is not None:
+    if ballot is None and answered is not None:
         raise DomainError(
             N_(
                 "Du har redan röstat från en annan webbläsare eller enhet. Rösten kan bara "
@@ -803,24 +1184,54 @@ def cast_vote(participant: Participant, round_id: Any, secret: Any, answers: Any
             ),
             code="already_voted",
         )
-    else:
-        db.session.add(
-            Ballot(
-                key=key,
-                round_id=vote_round.id,
-                answers=ballot_answers,
-                participant_id=None if workshop.anonymous else participant.id,
+    new_rev = (rev if rev is not None else ballot.rev + 1) if ballot is not None else (rev or 1)
+    stored = True
+    with WRITE_LOCK:
+        if ballot is not None:
+            result = db.session.execute(
+                sa.update(Ballot)
+                .where(Ballot.key == key, Ballot.rev < new_rev)
+                .values(answers=ballot_answers, rev=new_rev, vote_id=vote_id)
+                .execution_options(synchronize_session=False)
             )
-        )
-        db.session.add(Response(round_id=vote_round.id, participant_id=participant.id))
-        changed = False
-    _bump(workshop)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise DomainError(N_("Rösten kunde inte sparas. Försök igen."), code="conflict") from None
-    return changed
+            stored = result.rowcount == 1  # else a newer revision was stored meanwhile
+        else:
+            db.session.add(
+                Ballot(
+                    key=key,
+                    round_id=vote_round.id,
+                    answers=ballot_answers,
+                    rev=new_rev,
+                    vote_id=vote_id,
+                    participant_id=None if workshop.anonymous else participant.id,
+                )
+            )
+            db.session.add(Response(round_id=vote_round.id, participant_id=participant.id))
+        if stored:
+            workshop.seq = Workshop.seq + 1  # in SQL: concurrent votes never share a seq
+            try:
+                db.session.commit()
+            except IntegrityError:
+                # The same ballot (or this person's answer) was stored at the same moment,
+                # e.g. a resend racing its original.
+                stored = False
+        if not stored:
+            db.session.rollback()
+    if not stored:  # decide again against what is stored now
+        if _retry:
+            return cast_vote(
+                participant, round_id, secret, answers, vote_id=vote_id, rev=rev, _retry=False
+            )
+        raise DomainError(N_("Rösten kunde inte sparas. Försök igen."), code="conflict")
+    return VoteOutcome(stored=True, changed=ballot is not None, rev=new_rev, seq=workshop.seq)
+
+
+def own_ballot_rev(vote_round: VoteRound, secret: Any) -> int:
+    """Return the revision of this phone's ballot in the round (0 when it has none)."""
+    if not isinstance(secret, str) or not SECRET_MIN <= len(secret) <= SECRET_MAX:
+        return 0
+    ballot = db.session.get(Ballot, _hash("ballot", vote_round.id, secret))
+    return ballot.rev if ballot is not None and ballot.round_id == vote_round.id else 0
 
 
 def own_ballot(vote_round: VoteRound, secret: Any) -> dict[str, Any] | None:
@@ -890,6 +1301,11 @@ def record_decision(workshop_id: int, goal_id: Any, raw: Mapping[str, Any]) -> D
     goal.decision = decision
     goal.phase = Phase.DECIDED.value
     _bump(goal.workshop)
+    audit(
+        workshop_id,
+        "decision",
+        {"goal": goal.number, "proposal": proposal.label if proposal else "", "kind": kind},
+    )
     _commit()
     return decision
 
@@ -926,6 +1342,10 @@ def author_text(proposal: Proposal, gettext: Callable[[str], str] = N_) -> str:
     label = proposal.author_label
     if not label or proposal.author_key:
         return ""
+    if label == PARTICIPANT_LABEL and proposal.author_participant_id is None:
+        return domain.pgettext_via(
+            "author of a proposal whose name was erased", "Deltagare", gettext
+        )
     return gettext(label) if label in (FACILITATOR_LABEL, MERGED_LABEL) else label
 
 
@@ -991,6 +1411,7 @@ def workshop_record(
                 decision=decision,
                 proposals=proposals,
                 rounds=rounds,
+                follow_ups=follow_up_records(goal),
             )
         )
     goal_names = {
@@ -1015,6 +1436,7 @@ def workshop_record(
             for item in workshop.parking
         ],
         export_date=export_date,
+        audit=audit_records(workshop.id, gettext),
     )
 
 
@@ -1028,3 +1450,567 @@ def participants(workshop: Workshop) -> list[Participant]:
             workshop.participants.select().filter_by(removed=False).order_by(Participant.id)
         )
     )
+
+
+# --- Personal data: erasure, deletion, retention --------------------------------------------
+
+PARTICIPANT_LABEL = "Deltagare"  # stored for an erased author; shown via its context below
+
+
+def erase_personal_data(workshop_id: int, *, action: str = "erase") -> int:
+    """Erase the participants of a workshop, keeping its anonymous result; return how many.
+
+    Deletes every participant (their display names and the tokens their phones carry) and the
+    record of who answered which round; ballots and tallies, proposals, decisions and parked
+    points stay, so the summary and the exports still work. Proposal authors named in named mode
+    become "Deltagare". Refused while the dialogue is running.
+    """
+    workshop = get_workshop(workshop_id)
+    if workshop.status == "pagar":
+        raise DomainError(
+            N_("Avsluta dialogen innan deltagarnas personuppgifter raderas."), code="running"
+        )
+    goal_ids = sa.select(Goal.id).filter_by(workshop_id=workshop.id)
+    round_ids = sa.select(VoteRound.id).where(VoteRound.goal_id.in_(goal_ids))
+    people = sa.select(Participant.id).filter_by(workshop_id=workshop.id)
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(people.subquery())) or 0
+    db.session.execute(
+        sa.update(Ballot).where(Ballot.round_id.in_(round_ids)).values(participant_id=None)
+    )
+    db.session.execute(sa.delete(Response).where(Response.round_id.in_(round_ids)))
+    db.session.execute(sa.delete(Response).where(Response.participant_id.in_(people)))
+    named = sa.and_(
+        Proposal.goal_id.in_(goal_ids),
+        sa.or_(Proposal.author_participant_id.is_not(None), Proposal.author_key.is_not(None)),
+    )
+    db.session.execute(
+        sa.update(Proposal)
+        .where(named, Proposal.author_key.is_(None))
+        .values(author_participant_id=None, author_label=PARTICIPANT_LABEL)
+    )
+    db.session.execute(sa.delete(Participant).where(Participant.workshop_id == workshop.id))
+    workshop.erased_at = utcnow()
+    _bump(workshop)
+    audit(workshop.id, action, {"count": count})
+    _commit()
+    db.session.expire_all()
+    return count
+
+
+def delete_workshop(workshop_id: int) -> None:
+    """Delete a workshop and everything in it; only its audit trail stays (without the link)."""
+    workshop = get_workshop(workshop_id)
+    audit(None, "workshop_delete", {"title": workshop.title, "workshop_id": workshop.id})
+    workshop.current_goal_id = None
+    db.session.flush()
+    erase = sa.select(Participant.id).filter_by(workshop_id=workshop.id)
+    db.session.execute(sa.delete(Response).where(Response.participant_id.in_(erase)))
+    for goal in workshop.goals:
+        for proposal in goal.proposals:
+            proposal.merged_into_id = None
+    db.session.flush()
+    db.session.delete(workshop)
+    _commit()
+
+
+def purge_expired(days: int, now: dt.datetime | None = None) -> list[int]:
+    """Erase the participants of every workshop created more than ``days`` days ago.
+
+    The retention rule (``RETENTION_DAYS``); runs at start-up and as ``flask purge``. Returns
+    the ids of the workshops it erased. Old failed-login records go too.
+    """
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(days=days)
+    db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.at <= now - dt.timedelta(1)))
+    _commit()
+    stale = db.session.scalars(
+        sa.select(Workshop).where(Workshop.created_at < cutoff, Workshop.erased_at.is_(None))
+    ).all()
+    erased = []
+    with acting_as(Actor(SYSTEM_ACTOR)):
+        for workshop in stale:
+            if workshop.status == "pagar":
+                workshop.status = "stangd"  # retention wins over a dialogue left running
+            erase_personal_data(workshop.id, action="purge")
+            erased.append(workshop.id)
+    return erased
+
+
+# --- Follow-up after the decision -----------------------------------------------------------
+
+
+def follow_up_checkpoints(workshop: Workshop) -> list[dt.date]:
+    """Return the workshop's checkpoints: its follow-up dates plus 31 December."""
+    dates = (
+        domain.parse_follow_up_dates(workshop.follow_up_dates) if workshop.follow_up_dates else []
+    )
+    year = int(workshop.meeting_date[:4]) if workshop.meeting_date[:4].isdigit() else None
+    return domain.checkpoints(dates, year)
+
+
+def follow_ups(goal: Goal) -> list[FollowUp]:
+    return list(
+        db.session.scalars(
+            sa.select(FollowUp).filter_by(goal_id=goal.id).order_by(FollowUp.checkpoint)
+        )
+    )
+
+
+def follow_up_records(goal: Goal) -> list[domain.FollowUpRecord]:
+    return [
+        domain.FollowUpRecord(
+            checkpoint=f.checkpoint,
+            value=f.value,
+            forecast=f.forecast,
+            comment=f.comment,
+            activities=f.activities,
+            kolada_kpi=f.kolada_kpi,
+        )
+        for f in follow_ups(goal)
+    ]
+
+
+def save_follow_up(workshop_id: int, goal_id: Any, raw: Mapping[str, Any]) -> FollowUp:
+    """Record (or replace) a decided goal's follow-up at one of the workshop's checkpoints."""
+    goal = _goal_in(workshop_id, _as_id(goal_id))
+    kind = goal.decision.kind if goal.decision is not None else None
+    data = domain.validate_follow_up(raw, kind, follow_up_checkpoints(goal.workshop))
+    entry = db.session.scalar(
+        sa.select(FollowUp).filter_by(goal_id=goal.id, checkpoint=data.checkpoint)
+    ) or FollowUp(goal_id=goal.id, checkpoint=data.checkpoint)
+    entry.value, entry.forecast, entry.comment = data.value, data.forecast, data.comment
+    entry.activities, entry.kolada_kpi = data.activities, data.kolada_kpi
+    entry.updated_at = utcnow()
+    db.session.add(entry)
+    audit(workshop_id, "follow_up", {"goal": goal.number, "date": data.checkpoint.isoformat()})
+    _commit()
+    return entry
+
+
+# --- Archive: the whole workshop as JSON, and back --------------------------------------------
+
+ARCHIVE_VERSION = 1
+ARCHIVE_SCHEMA = Path(__file__).resolve().parent.parent / "docs" / "archive-schema.json"
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _when(text: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text) if text else None
+
+
+def _remap_tally(tally: Mapping[str, Any] | None, ids: Mapping[int, int]) -> dict[str, Any] | None:
+    """Return a copy of a stored tally with its proposal ids replaced through ``ids``."""
+    if tally is None:
+        return None
+    out = dict(tally)
+    out["leaders"] = [ids[int(pid)] for pid in tally.get("leaders", [])]
+    out["proposals"] = [
+        {**item, "proposal_id": ids[int(item["proposal_id"])]}
+        for item in tally.get("proposals", [])
+    ]
+    return out
+
+
+def _sort_key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def export_archive(workshop: Workshop) -> dict[str, Any]:
+    """Return the whole workshop as an archive (see ``docs/archive-schema.json``).
+
+    References are relative and stable: a goal by its index in ``goals``, a proposal by its
+    number within its goal, a round by its number. Ballots carry answers only, in a sorted
+    order, with no link to a participant; participants, join code and keys are not archived.
+    """
+    goals = list(workshop.goals)
+    index = {g.id: i for i, g in enumerate(goals)}
+    numbers = {p.id: p.number for g in goals for p in g.proposals}
+    goals_out = []
+    for goal in goals:
+        rounds = []
+        for r in goal.rounds:
+            answers = db.session.scalars(sa.select(Ballot.answers).filter_by(round_id=r.id))
+            ballots = [{str(numbers[int(k)]): v for k, v in a.items()} for a in answers]
+            rounds.append(
+                {
+                    "number": r.number,
+                    "method": r.method,
+                    "dot_budget": r.dot_budget,
+                    "proposals": [numbers[pid] for pid in r.proposal_ids],
+                    "status": r.status,
+                    "revealed": r.revealed,
+                    "ballots": sorted(ballots, key=_sort_key),
+                }
+            )
+        decision = None
+        if goal.decision is not None:
+            d = goal.decision
+            decision = {
+                "kind": d.kind,
+                "proposal": numbers.get(d.proposal_id) if d.proposal_id else None,
+                "fields": dict(d.fields),
+                "criteria": dict(d.criteria),
+                "tally": _remap_tally(d.tally, numbers),
+                "tally_labels": {
+                    str(numbers[int(k)]): v for k, v in (d.tally_labels or {}).items()
+                },
+                "dissent": list(d.dissent or []),
+                "decided_at": _iso(d.decided_at),
+            }
+        goals_out.append(
+            {
+                "area": goal.area,
+                "number": goal.number,
+                "text": goal.text,
+                "strategies": goal.strategies,
+                "measurability": goal.measurability,
+                "phase": goal.phase,
+                "proposals": [
+                    {
+                        "number": p.number,
+                        "kind": p.kind,
+                        "fields": dict(p.fields),
+                        "criteria": dict(p.criteria),
+                        "original": dict(p.original) if p.original is not None else None,
+                        # Only a name someone chose to show (named mode) or a fixed label.
+                        "author": "" if p.author_key else p.author_label,
+                        "status": p.status,
+                        "hidden_reason": p.hidden_reason,
+                        "merged_into": numbers.get(p.merged_into_id) if p.merged_into_id else None,
+                        "published": p.published,
+                        "created_at": _iso(p.created_at),
+                    }
+                    for p in goal.proposals
+                ],
+                "rounds": rounds,
+                "decision": decision,
+                "follow_ups": [
+                    {
+                        "checkpoint": f.checkpoint.isoformat(),
+                        "value": f.value,
+                        "forecast": f.forecast,
+                        "comment": f.comment,
+                        "activities": f.activities,
+                        "kolada_kpi": f.kolada_kpi,
+                        "updated_at": _iso(f.updated_at),
+                    }
+                    for f in follow_ups(goal)
+                ],
+            }
+        )
+    sources = {p.id: (index[g.id], p.number) for g in goals for p in g.proposals}
+    return {
+        "archive_version": ARCHIVE_VERSION,
+        "exported_at": utcnow().replace(microsecond=0).isoformat() + "Z",
+        "workshop": {
+            "title": workshop.title,
+            "dnr": workshop.dnr,
+            "organisation": workshop.organisation,
+            "unit": workshop.unit,
+            "recipient": workshop.recipient,
+            "send_to": workshop.send_to,
+            "officer": workshop.officer,
+            "meeting_date": workshop.meeting_date,
+            "follow_up_dates": [
+                d.isoformat() for d in domain.parse_follow_up_dates(workshop.follow_up_dates)
+            ]
+            if workshop.follow_up_dates
+            else [],
+            "status": workshop.status,
+            "anonymous": workshop.anonymous,
+            "current_goal": index.get(workshop.current_goal_id or 0),
+            "created_at": _iso(workshop.created_at),
+        },
+        "goals": goals_out,
+        "parking": [
+            {
+                "text": item.text,
+                "goal": index.get(item.goal_id or 0),
+                "source_proposal": (
+                    dict(zip(("goal", "number"), sources[item.source_proposal_id], strict=True))
+                    if item.source_proposal_id in sources
+                    else None
+                ),
+                "created_at": _iso(item.created_at),
+            }
+            for item in workshop.parking
+        ],
+        "audit": [
+            {"at": _iso(e.at), "actor": e.actor, "action": e.action, "details": dict(e.details)}
+            for e in audit_log(workshop.id)
+        ],
+    }
+
+
+_JSON_TYPES = {
+    "string": N_("text"),
+    "integer": N_("ett heltal"),
+    "number": N_("ett tal"),
+    "boolean": N_("sant eller falskt"),
+    "object": N_("ett objekt"),
+    "array": N_("en lista"),
+    "null": N_("tomt"),
+}
+
+
+def _archive_path(path: Iterable[Any]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or N_("arkivet")
+
+
+def _schema_error(error: Any) -> DomainError:
+    """Turn a jsonschema error into a Swedish message naming where in the archive it is."""
+    path = _archive_path(error.absolute_path)
+    if error.validator == "required":
+        missing = next((name for name in error.validator_value if name not in error.instance), "")
+        return DomainError(
+            N_("Arkivet saknar fältet %(field)s i %(path)s."),
+            code="bad_archive",
+            params={"field": missing, "path": path},
+        )
+    if error.validator == "type":
+        expected = error.validator_value
+        expected = expected[0] if isinstance(expected, list) else expected
+        return DomainError(
+            N_("Fel typ i arkivet vid %(path)s: ska vara %(type)s."),
+            code="bad_archive",
+            params={"path": path, "type": _JSON_TYPES.get(expected, expected)},
+        )
+    if error.validator == "additionalProperties":
+        return DomainError(
+            N_("Arkivet har ett okänt fält i %(path)s."), code="bad_archive", params={"path": path}
+        )
+    if error.validator == "maxLength":
+        return DomainError(
+            N_("Texten i %(path)s är för lång (högst %(limit)s tecken)."),
+            code="bad_archive",
+            params={"path": path, "limit": error.validator_value},
+        )
+    return DomainError(
+        N_("Ogiltigt värde i arkivet vid %(path)s."), code="bad_archive", params={"path": path}
+    )
+
+
+def validate_archive(data: Any) -> None:
+    """Check an archive against ``docs/archive-schema.json``; raise DomainError in Swedish."""
+    import jsonschema
+
+    if not isinstance(data, Mapping) or "archive_version" not in data:
+        raise DomainError(N_("Filen är inte ett arkiv från Målverkstad."), code="bad_archive")
+    if data["archive_version"] != ARCHIVE_VERSION:
+        raise DomainError(
+            N_("Arkivversion %(version)s kan inte läsas in; den här versionen läser version 1."),
+            code="bad_archive",
+            params={"version": str(data["archive_version"])[:20]},
+        )
+    schema = json.loads(ARCHIVE_SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        raise _schema_error(error)
+
+
+def _missing(what: str) -> DomainError:
+    return DomainError(
+        N_("Arkivet hänvisar till något som inte finns: %(what)s."),
+        code="bad_archive",
+        params={"what": what},
+    )
+
+
+def import_archive(data: Any, facilitator_id: int | None = None) -> Workshop:
+    """Recreate a workshop from an archive made by ``export_archive``, as a new workshop.
+
+    It gets a fresh join code and presenter key; ballots get fresh random keys.
+    """
+    validate_archive(data)
+    info = data["workshop"]
+    dates = ", ".join(info["follow_up_dates"])
+    if dates:
+        domain.parse_follow_up_dates(dates)
+
+    def change() -> Workshop:
+        workshop = Workshop(
+            title=info["title"],
+            dnr=info["dnr"],
+            organisation=info["organisation"],
+            unit=info["unit"],
+            recipient=info["recipient"],
+            send_to=info["send_to"],
+            officer=info["officer"],
+            meeting_date=info["meeting_date"],
+            follow_up_dates=dates,
+            join_code=_unique_join_code(),
+            status=info["status"],
+            anonymous=info["anonymous"],
+            created_at=_when(info["created_at"]),
+            created_by_id=facilitator_id,
+        )
+        db.session.add(workshop)
+        db.session.flush()
+        goals: list[Goal] = []
+        ids: list[dict[int, int]] = []  # per goal: proposal number -> new id
+        for position, g in enumerate(data["goals"]):
+            goal = Goal(
+                workshop_id=workshop.id,
+                position=position,
+                **{k: g[k] for k in ("area", "number", "text", "strategies", "measurability")},
+                phase=g["phase"],
+            )
+            db.session.add(goal)
+            db.session.flush()
+            goals.append(goal)
+            by_number: dict[int, Proposal] = {}
+            for p in g["proposals"]:
+                if p["number"] in by_number:
+                    raise _missing(f"goals[{position}].proposals F{p['number']}")
+                proposal = Proposal(
+                    goal_id=goal.id,
+                    number=p["number"],
+                    client_id=secrets.token_hex(16),
+                    kind=p["kind"],
+                    fields=p["fields"],
+                    criteria=p["criteria"],
+                    original=p["original"],
+                    author_label=p["author"],
+                    status=p["status"],
+                    hidden_reason=p["hidden_reason"],
+                    published=p["published"],
+                    created_at=_when(p["created_at"]),
+                )
+                db.session.add(proposal)
+                by_number[p["number"]] = proposal
+            db.session.flush()
+            number_to_id = {n: p.id for n, p in by_number.items()}
+            ids.append(number_to_id)
+
+            def to_id(number: Any, where: str, table: dict[int, int] = number_to_id) -> int:
+                if not isinstance(number, int) or number not in table:
+                    raise _missing(f"{where} F{number}")
+                return table[number]
+
+            base = f"goals[{position}]"
+            for p in g["proposals"]:
+                if p["merged_into"] is not None:
+                    by_number[p["number"]].merged_into_id = to_id(
+                        p["merged_into"], f"{base}.proposals.merged_into"
+                    )
+            for r in g["rounds"]:
+                vote_round = VoteRound(
+                    goal_id=goal.id,
+                    number=r["number"],
+                    method=r["method"],
+                    dot_budget=r["dot_budget"],
+                    proposal_ids=[to_id(n, f"{base}.rounds.proposals") for n in r["proposals"]],
+                    status=r["status"],
+                    revealed=r["revealed"],
+                )
+                db.session.add(vote_round)
+                db.session.flush()
+                allowed = set(r["proposals"])
+                for answers in r["ballots"]:
+                    if any(not k.isdigit() or int(k) not in allowed for k in answers):
+                        raise _missing(f"{base}.rounds[{r['number']}].ballots")
+                    db.session.add(
+                        Ballot(
+                            key=secrets.token_hex(32),
+                            round_id=vote_round.id,
+                            answers={str(number_to_id[int(k)]): v for k, v in answers.items()},
+                        )
+                    )
+            d = g["decision"]
+            if d is not None:
+                tally = d["tally"]
+                if tally is not None:
+                    where = f"{base}.decision.tally"
+                    tally = _remap_tally(tally, {n: to_id(n, where) for n in _tally_ids(tally)})
+                db.session.add(
+                    Decision(
+                        goal_id=goal.id,
+                        kind=d["kind"],
+                        proposal_id=to_id(d["proposal"], f"{base}.decision.proposal")
+                        if d["proposal"] is not None
+                        else None,
+                        fields=d["fields"],
+                        criteria=d["criteria"],
+                        tally=tally,
+                        tally_labels={
+                            str(to_id(int(k), f"{base}.decision.tally_labels")): v
+                            for k, v in d["tally_labels"].items()
+                        },
+                        dissent=d["dissent"],
+                        decided_at=_when(d["decided_at"]),
+                    )
+                )
+            seen = set()
+            for f in g["follow_ups"]:
+                checkpoint = dt.date.fromisoformat(f["checkpoint"])
+                if checkpoint in seen:
+                    raise _missing(f"{base}.follow_ups {f['checkpoint']}")
+                seen.add(checkpoint)
+                db.session.add(
+                    FollowUp(
+                        goal_id=goal.id,
+                        checkpoint=checkpoint,
+                        **{
+                            k: f[k]
+                            for k in ("value", "forecast", "comment", "activities", "kolada_kpi")
+                        },
+                        updated_at=_when(f["updated_at"]),
+                    )
+                )
+
+        def goal_at(index: Any, where: str) -> Goal | None:
+            if index is None:
+                return None
+            if not 0 <= index < len(goals):
+                raise _missing(f"{where} {index}")
+            return goals[index]
+
+        current = goal_at(info["current_goal"], "workshop.current_goal")
+        workshop.current_goal_id = current.id if current else None
+        for item in data["parking"]:
+            goal = goal_at(item["goal"], "parking.goal")
+            source = item["source_proposal"]
+            source_id = None
+            if source is not None:
+                goal_at(source["goal"], "parking.source_proposal")
+                table = ids[source["goal"]]
+                if source["number"] not in table:
+                    raise _missing(f"parking.source_proposal F{source['number']}")
+                source_id = table[source["number"]]
+            db.session.add(
+                ParkingItem(
+                    workshop_id=workshop.id,
+                    goal_id=goal.id if goal else None,
+                    text=item["text"],
+                    source_proposal_id=source_id,
+                    created_at=_when(item["created_at"]),
+                )
+            )
+        for entry in data["audit"]:
+            db.session.add(
+                AuditEntry(
+                    workshop_id=workshop.id,
+                    at=_when(entry["at"]),
+                    actor=entry["actor"],
+                    action=entry["action"],
+                    details=entry["details"],
+                )
+            )
+        # Recorded outside the workshop's own trail, so a re-export matches the archive.
+        audit(None, "archive_import", {"title": workshop.title})
+        return workshop
+
+    return _atomic(change)
+
+
+def _tally_ids(tally: Mapping[str, Any]) -> set[Any]:
+    found = {item.get("proposal_id") for item in tally.get("proposals", [])}
+    found.update(tally.get("leaders", []))
+    return found

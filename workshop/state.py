@@ -221,9 +221,10 @@ def own_state(workshop: Workshop, participant: Participant, secret: Any) -> dict
                 mine = [p for p in goal.proposals if p.author_key == key]
         else:
             mine = [p for p in goal.proposals if p.author_participant_id == participant.id]
-    ballot = None
+    ballot, ballot_rev = None, 0
     if goal is not None and goal.current_round is not None:
         ballot = services.own_ballot(goal.current_round, secret)
+        ballot_rev = services.own_ballot_rev(goal.current_round, secret)
     return {
         "participant": {
             "name": participant.display_name or "",
@@ -234,4 +235,5 @@ def own_state(workshop: Workshop, participant: Participant, secret: Any) -> dict
             {**proposal_data(p), "status": p.status, "client_id": p.client_id} for p in mine
         ],
         "my_ballot": ballot,
+        "my_ballot_rev": ballot_rev,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,11 +28,12 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale, gettext
+from flask_wtf.csrf import CSRFError
 
-from . import domain, export, services
+from . import domain, export, kolada, renderers, services
 from .domain import DomainError
 from .extensions import db
-from .live import push_state
+from .live import disconnect_facilitator, disconnect_participants, push_state
 from .models import Facilitator, Workshop
 
 main = Blueprint("main", __name__)
@@ -49,6 +51,11 @@ def register_blueprints(app: Flask) -> None:
     def load_facilitator() -> None:
         facilitator_id = session.get("facilitator_id")
         g.facilitator = db.session.get(Facilitator, facilitator_id) if facilitator_id else None
+        if g.facilitator is not None and session.get("fv") != g.facilitator.session_version:
+            # Logged out elsewhere (or the account's sessions were ended): this one ends too.
+            session.pop("facilitator_id", None)
+            session.pop("fv", None)
+            g.facilitator = None
 
     @app.context_processor
     def inject() -> dict[str, Any]:
@@ -57,6 +64,14 @@ def register_blueprints(app: Flask) -> None:
     @app.errorhandler(404)
     def not_found(_error: Exception) -> tuple[str, int]:
         return render_template("error.html", message=gettext("Sidan finns inte.")), 404
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_error: CSRFError) -> tuple[str, int]:
+        message = gettext(
+            "Formuläret kunde inte skickas eftersom sidan var för gammal eller öppnades i en "
+            "annan webbläsare. Ladda om sidan och försök igen."
+        )
+        return render_template("error.html", message=message), 400
 
     @app.errorhandler(413)
     def too_large(_error: Exception) -> tuple[str, int]:
@@ -80,9 +95,15 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if g.facilitator is None:
             return redirect(url_for("auth.login", next=request.path))
-        return view(*args, **kwargs)
+        with services.acting_as(actor()):
+            return view(*args, **kwargs)
 
     return wrapped
+
+
+def actor() -> services.Actor:
+    """The logged-in facilitator, as the audit trail names them."""
+    return services.Actor(g.facilitator.username, g.facilitator.id)
 
 
 def _safe_next(target: str | None) -> str:
@@ -152,27 +173,44 @@ def privacy() -> str:
 
 @auth.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    error = None
+    error, status = None, 200
     if request.method == "POST":
-        account = services.authenticate(
-            request.form.get("username", ""), request.form.get("password", "")
-        )
-        if account is not None:
-            lang = session.get("lang")
-            session.clear()
-            if lang:
-                session["lang"] = lang
+        try:
+            account = services.login(
+                request.form.get("username", ""),
+                request.form.get("password", ""),
+                request.remote_addr or "",
+            )
+        except services.LoginLocked as exc:
+            error, status = translate(exc), 429
+        except DomainError as exc:
+            error, status = translate(exc), 401
+        else:
+            _fresh_session()
             session["facilitator_id"] = account.id
+            session["fv"] = account.session_version
             session.permanent = True
             return redirect(_safe_next(request.form.get("next")))
-        error = gettext("Fel användarnamn eller lösenord.")
-    status = 401 if error else 200
-    return render_template("login.html", error=error, next=request.args.get("next", "")), status
+    next_page = request.form.get("next", "") if request.method == "POST" else ""
+    next_page = next_page or request.args.get("next", "")
+    return render_template("login.html", error=error, next=next_page), status
+
+
+def _fresh_session() -> None:
+    """Start a new session (new form token, nothing left from before), keeping the language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
 
 
 @auth.post("/logout")
 def logout() -> Any:
-    session.pop("facilitator_id", None)
+    """End the facilitator's sessions everywhere: this one, other browsers, and live sockets."""
+    if g.facilitator is not None:
+        services.logout(g.facilitator.id)
+        disconnect_facilitator(g.facilitator.id)
+        _fresh_session()
     return redirect(url_for("main.index"))
 
 
@@ -378,14 +416,72 @@ def download(workshop_id: int, ext: str) -> Response:
     elif ext == "md":
         body = export.render_markdown(document, gettext).encode("utf-8")
         mimetype = "text/markdown; charset=utf-8"
+    elif ext == "pdf":
+        body = renderers.render_pdf(document, gettext, str(get_locale() or "sv"))
+        mimetype = "application/pdf"
+    elif ext == "xlsx":
+        body = renderers.render_xlsx(document, gettext)
+        mimetype = renderers.XLSX_MIMETYPE
+    elif ext == "csv":
+        body = renderers.render_csv(document, gettext)
+        mimetype = "text/csv; charset=utf-8"
+    elif ext == "json":
+        archive = services.export_archive(workshop)
+        body = json.dumps(archive, ensure_ascii=False, indent=1).encode("utf-8")
+        mimetype = "application/json"
     else:
         abort(404)
     filename = export.export_filename(document, ext)
+    if ext == "json":
+        filename = "arkiv" + filename.removeprefix("forslag-till-beslut")
+    services.audit_now(workshop.id, "export", {"format": ext})
     return Response(
         body,
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@facilitator.get("/<int:workshop_id>/logg")
+@login_required
+def audit_log(workshop_id: int) -> str:
+    workshop = _workshop_or_404(workshop_id)
+    entries = [
+        (entry, services.describe_audit(entry, gettext))
+        for entry in services.audit_log(workshop.id)
+    ]
+    return render_template("audit.html", workshop=workshop, entries=entries)
+
+
+@facilitator.post("/<int:workshop_id>/radera-personuppgifter")
+@login_required
+def erase_personal_data(workshop_id: int) -> Any:
+    workshop = _workshop_or_404(workshop_id)
+    if request.form.get("confirm") != "ja":
+        flash(gettext("Kryssa i rutan för att bekräfta att personuppgifterna ska raderas."))
+        return redirect(url_for("facilitator.summary", workshop_id=workshop.id) + "#radera")
+    try:
+        count = services.erase_personal_data(workshop.id)
+    except DomainError as exc:
+        flash(translate(exc))
+        return redirect(url_for("facilitator.summary", workshop_id=workshop.id) + "#radera")
+    disconnect_participants(workshop.id)
+    push_state(workshop.id)
+    flash(gettext("Personuppgifterna för %(n)s deltagare är raderade.", n=count))
+    return redirect(url_for("facilitator.summary", workshop_id=workshop.id))
+
+
+@facilitator.post("/<int:workshop_id>/radera")
+@login_required
+def delete_workshop(workshop_id: int) -> Any:
+    workshop = _workshop_or_404(workshop_id)
+    if request.form.get("confirm") != "ja":
+        flash(gettext("Kryssa i rutan för att bekräfta att dialogen ska raderas."))
+        return redirect(url_for("facilitator.summary", workshop_id=workshop.id) + "#radera")
+    disconnect_participants(workshop.id, everyone=True)
+    services.delete_workshop(workshop.id)
+    flash(gettext("Dialogen är raderad."))
+    return redirect(url_for("facilitator.workshops"))
 
 
 # --- presenter ------------------------------------------------------------------------------
@@ -502,4 +598,154 @@ def room(code: str) -> Any:
         criteria=domain.CRITERIA_LABELS,
         gradients=domain.GRADIENT_LABELS,
         limits=domain.PROPOSAL_LIMITS,
+    )
+
+
+# --- facilitator: archive import ------------------------------------------------------------
+
+
+@facilitator.post("/importera")
+@login_required
+def import_archive() -> Any:
+    """Recreate a workshop from an archive file made by ``export.json``."""
+    upload = request.files.get("archive")
+    if upload is None or not upload.filename:
+        return _import_error(gettext("Välj en arkivfil (JSON) att läsa in."))
+    try:
+        data = json.loads(upload.read().decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        return _import_error(gettext("Filen är inte en JSON-fil från Målverkstad."))
+    try:
+        workshop = services.import_archive(data, g.facilitator.id)
+    except DomainError as exc:
+        db.session.rollback()
+        return _import_error(translate(exc))
+    flash(gettext("Dialogen lästes in från arkivet."))
+    return redirect(url_for("facilitator.summary", workshop_id=workshop.id))
+
+
+def _import_error(message: str) -> tuple[str, int]:
+    page = render_template(
+        "workshops.html", workshops=services.list_workshops(), import_error=message
+    )
+    return page, 400
+
+
+# --- facilitator: follow-up -----------------------------------------------------------------
+
+
+def _follow_up_page(
+    workshop: Workshop,
+    status: int = 200,
+    *,
+    kolada_result: dict[str, Any] | None = None,
+    **context: Any,
+) -> tuple[str, int]:
+    checkpoints = services.follow_up_checkpoints(workshop)
+    entries = {
+        goal.id: {f.checkpoint: f for f in services.follow_ups(goal)} for goal in workshop.goals
+    }
+    context.setdefault("fields", {})
+    context.setdefault("form", {})
+    context.setdefault("form_key", "")
+    return (
+        render_template(
+            "follow_up.html",
+            workshop=workshop,
+            checkpoints=checkpoints,
+            entries=entries,
+            forecasts=domain.FORECAST_LABELS,
+            limits=domain.FOLLOW_UP_LIMITS,
+            kolada_enabled=bool(current_app.config.get("KOLADA_ENABLED")),
+            kolada_result=kolada_result,
+            format_date=lambda d: domain._format_date(d, gettext),
+            **context,
+        ),
+        status,
+    )
+
+
+@facilitator.get("/<int:workshop_id>/uppfoljning")
+@login_required
+def follow_up(workshop_id: int) -> Any:
+    return _follow_up_page(_workshop_or_404(workshop_id))
+
+
+@facilitator.post("/<int:workshop_id>/uppfoljning/<int:goal_id>")
+@login_required
+def save_follow_up(workshop_id: int, goal_id: int) -> Any:
+    workshop = _workshop_or_404(workshop_id)
+    form = request.form
+    try:
+        entry = services.save_follow_up(workshop.id, goal_id, form)
+    except DomainError as exc:
+        db.session.rollback()
+        return _follow_up_page(
+            workshop,
+            404 if exc.code == "not_found" else 400,
+            error=translate(exc),
+            fields=field_errors(exc),
+            form=form,
+            form_key=f"{goal_id}-{form.get('checkpoint', '')}",
+        )
+    flash(gettext("Uppföljningen är sparad."))
+    anchor = f"#uppfoljning-{goal_id}-{entry.checkpoint.isoformat()}"
+    return redirect(url_for("facilitator.follow_up", workshop_id=workshop.id) + anchor)
+
+
+@facilitator.get("/<int:workshop_id>/uppfoljning/<int:goal_id>/kolada")
+@login_required
+def kolada_value(workshop_id: int, goal_id: int) -> Any:
+    """Show the latest value of a KPI from Kolada next to the goal; never blocks for long."""
+    workshop = _workshop_or_404(workshop_id)
+    if not any(goal.id == goal_id for goal in workshop.goals):
+        abort(404)
+    config = current_app.config
+    if not config.get("KOLADA_ENABLED"):
+        result: dict[str, Any] = {
+            "goal_id": goal_id,
+            "error": gettext("Hämtning från Kolada är avstängd."),
+        }
+        return _follow_up_page(workshop, kolada_result=result)
+    kpi = request.args.get("kpi", "").strip().upper()
+    found = kolada.lookup(
+        kpi,
+        config.get("KOLADA_MUNICIPALITY", kolada.DEFAULT_MUNICIPALITY),
+        fetch=config.get("KOLADA_FETCH") or kolada.fetch_url,
+        timeout=float(config.get("KOLADA_TIMEOUT", kolada.DEFAULT_TIMEOUT)),
+        base_url=config.get("KOLADA_URL", kolada.BASE_URL),
+    )
+    result = {"goal_id": goal_id, "kpi": kpi}
+    if found.value is None:
+        result["error"] = gettext(found.error, **(found.params or {}))
+    else:
+        decimal = "." if str(get_locale()) == "en" else ","
+        result.update(
+            value=kolada.format_value(found.value.value, decimal),
+            year=found.value.year,
+            municipality=found.value.municipality,
+        )
+    return _follow_up_page(workshop, kolada_result=result)
+
+
+@facilitator.get("/<int:workshop_id>/uppfoljning.<ext>")
+@login_required
+def follow_up_download(workshop_id: int, ext: str) -> Response:
+    workshop = _workshop_or_404(workshop_id)
+    record = services.workshop_record(workshop, dt.date.today().isoformat(), gettext)
+    report = domain.follow_up_report(record, gettext)
+    if ext == "docx":
+        language = "en-GB" if str(get_locale()) == "en" else export.LANGUAGE
+        body = renderers.render_follow_up_docx(report, gettext, language)
+        mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    elif ext == "pdf":
+        body = renderers.render_follow_up_pdf(report, gettext, str(get_locale() or "sv"))
+        mimetype = "application/pdf"
+    else:
+        abort(404)
+    filename = renderers.follow_up_filename(report, ext)
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -245,16 +245,41 @@
     });
   };
 
-  /** Accept a state only when its seq is not older than the last one rendered. */
-  MV.seqGate = function () {
+  /**
+   * Accept a state only when its seq is not older than the last one rendered.
+   *
+   * A push carries prev_seq, the seq of the server's previous push: when that is newer than
+   * anything this page rendered, a push was missed (the snapshot is still whole, but a phone's
+   * own part may be stale) and onGap is called once to fetch the full state (state:get).
+   * gate.reset() on every (re)connect accepts the next snapshot whatever its seq, so a server
+   * whose seq went backwards (e.g. restored from a backup) is followed instead of ignored.
+   */
+  MV.seqGate = function (onGap) {
     var last = -1;
-    return function (state) {
-      if (!state || typeof state.seq !== "number" || state.seq < last) {
+    var fresh = true;
+    function gate(state) {
+      if (!state || typeof state.seq !== "number") {
         return false;
       }
+      if (fresh) {
+        fresh = false;
+        last = state.seq;
+        return true;
+      }
+      if (state.seq < last) {
+        return false;
+      }
+      var gap = typeof state.prev_seq === "number" && state.prev_seq > last;
       last = state.seq;
+      if (gap && onGap) {
+        window.setTimeout(onGap, 0);
+      }
       return true;
+    }
+    gate.reset = function () {
+      fresh = true;
     };
+    return gate;
   };
 
   // --- Timer ------------------------------------------------------------------------------

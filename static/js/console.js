@@ -17,7 +17,10 @@
     return document.getElementById(id);
   };
 
-  var gate = MV.seqGate();
+  // A push after a missed one: fetch the whole state again.
+  var gate = MV.seqGate(function () {
+    fetchState();
+  });
   var timer = MV.countdown($("timer"), function () {
     MV.announce(t("timer_over"));
   });
@@ -34,13 +37,8 @@
     { workshop: workshopId, role: "facilitator" },
     {
       connect: function () {
-        MV.request(socket, "state:get", {}).then(function (ack) {
-          if (ack.ok) {
-            render(ack.state);
-          } else {
-            alertError(ack);
-          }
-        });
+        gate.reset();
+        fetchState();
       },
       state: render,
       refused: function (reason, text) {
@@ -48,6 +46,16 @@
       },
     }
   );
+
+  function fetchState() {
+    MV.request(socket, "state:get", {}).then(function (ack) {
+      if (ack.ok) {
+        render(ack.state);
+      } else {
+        alertError(ack);
+      }
+    });
+  }
 
   /** Render only what changed since the last state, keyed by a signature per part. */
   function changed(name, value) {

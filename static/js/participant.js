@@ -27,7 +27,10 @@
   var ballotForm = $("ballot-form");
 
   var secret = loadSecret();
-  var gate = MV.seqGate();
+  // A push after a missed one: fetch the whole state again, with this phone's own part.
+  var gate = MV.seqGate(function () {
+    refresh();
+  });
   var timer = MV.countdown($("timer"));
   var stopped = false;
 
@@ -35,6 +38,9 @@
   var myProposals = [];
   var pendingProposal = null;
   var pendingBallot = null;
+  var latestBallot = null; // the ballot the person sent last; acks of older ones change nothing
+  var ballotRevs = {}; // round id -> the last revision of its ballot this phone made
+  var retriedBallot = null;
   var ballot = { key: null, dirty: false, voted: false, dots: {}, budget: 0 };
 
   function loadSecret() {
@@ -53,6 +59,7 @@
     { workshop: workshopId, role: "people" },
     {
       connect: function () {
+        gate.reset();
         refresh().then(sendPending);
       },
       state: function (state) {
@@ -404,6 +411,7 @@
       })
     ).join(",");
     if (key !== ballot.key) {
+      MV.show($("vote-lost"), false);
       ballot = { key: key, dirty: false, voted: false, dots: {}, budget: vote.dot_budget };
       buildBallot(vote);
       MV.setText($("ballot-status"), "");
@@ -645,8 +653,26 @@
       MV.showErrors(ballotForm, { ok: false, error: result.error, fields: {} });
       return;
     }
-    sendBallot({ round_id: vote.round_id, secret: secret, answers: result.answers });
+    sendBallot(newBallot(vote.round_id, result.answers));
   });
+
+  /**
+   * Make a revision of this phone's ballot: a fresh vote_id and a rev above any this phone or
+   * the server knows of, so a late copy of an older one can never overwrite it.
+   */
+  function newBallot(roundId, answers) {
+    var known = (current.own && current.own.my_ballot_rev) || 0;
+    var rev = Math.max(ballotRevs[roundId] || 0, known) + 1;
+    ballotRevs[roundId] = rev;
+    latestBallot = {
+      round_id: roundId,
+      secret: secret,
+      answers: answers,
+      vote_id: MV.randomId(16),
+      rev: rev,
+    };
+    return latestBallot;
+  }
 
   function sendBallot(payload) {
     MV.clearErrors(ballotForm);
@@ -660,18 +686,31 @@
     MV.setText($("ballot-status"), t("sending"));
     return MV.request(socket, "vote:cast", payload).then(function (ack) {
       button.disabled = false;
+      if (payload !== latestBallot) {
+        return; // the person has sent a newer ballot since; its own ack tells the outcome
+      }
+      if (ack.ok && ack.stale && payload !== retriedBallot) {
+        // The server holds a newer revision (e.g. from another tab): this one is the latest
+        // the person made here, so send it again above that revision.
+        ballotRevs[payload.round_id] = Math.max(ballotRevs[payload.round_id] || 0, ack.rev);
+        retriedBallot = newBallot(payload.round_id, payload.answers);
+        return sendBallot(retriedBallot);
+      }
       if (ack.ok) {
         pendingBallot = null;
         ballot.voted = true;
         ballot.dirty = false;
         if (current.own) {
           current.own.my_ballot = payload.answers;
+          current.own.my_ballot_rev = ack.rev;
         }
         MV.setText($("ballot-status"), t("vote_saved"));
         MV.setText(button, t("vote_update"));
       } else if (ack.code === "offline" || ack.code === "timeout") {
         pendingBallot = payload;
         MV.setText($("ballot-status"), t("pending"));
+      } else if (ack.code === "closed" && pendingBallot === payload) {
+        ballotLost();
       } else {
         MV.setText($("ballot-status"), "");
         MV.showErrors(ballotForm, ack);
@@ -686,13 +725,21 @@
     }
     if (pendingBallot) {
       var vote = current.state && current.state.vote;
-      if (vote && vote.round_id === pendingBallot.round_id) {
+      if (vote && vote.open && vote.round_id === pendingBallot.round_id) {
         sendBallot(pendingBallot);
       } else {
-        pendingBallot = null;
-        MV.setText($("ballot-status"), t("vote_closed"));
+        ballotLost();
       }
     }
+  }
+
+  /** A ballot made offline could not be sent before the vote closed: say so where it shows. */
+  function ballotLost() {
+    pendingBallot = null;
+    MV.setText($("ballot-status"), t("vote_not_sent"));
+    MV.setText($("vote-lost"), t("vote_not_sent"));
+    MV.show($("vote-lost"), true);
+    MV.announce(t("vote_not_sent"));
   }
 
   // --- Results ---------------------------------------------------------------------------

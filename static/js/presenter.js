@@ -14,7 +14,10 @@
     return document.getElementById(id);
   };
 
-  var gate = MV.seqGate();
+  // A push after a missed one: fetch the whole state again.
+  var gate = MV.seqGate(function () {
+    fetchState();
+  });
   var timer = MV.countdown($("timer"));
   var signatures = {};
 
@@ -33,14 +36,19 @@
   }
   var socket = MV.connect(auth, {
     connect: function () {
-      MV.request(socket, "state:get", {}).then(function (ack) {
-        if (ack.ok) {
-          render(ack.state);
-        }
-      });
+      gate.reset();
+      fetchState();
     },
     state: render,
   });
+
+  function fetchState() {
+    MV.request(socket, "state:get", {}).then(function (ack) {
+      if (ack.ok) {
+        render(ack.state);
+      }
+    });
+  }
 
   function layout(state) {
     var goal = state.goal;

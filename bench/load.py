@@ -1,0 +1,743 @@
+"""Load benchmark: many phones on one workshop of the real server, on 127.0.0.1 only.
+
+    .venv/bin/pip install -e ".[production,bench]"
+    .venv/bin/python bench/load.py --clients 100 500 1000 2000 --mode threading gevent
+
+For each mode and number of clients it starts ``python run.py`` (ASYNC_MODE=<mode>) on a
+temporary database, joins every phone over HTTP (its own cookie), connects them with
+python-socketio's asyncio client (spread over worker processes), opens a vote and:
+
+1. sends acknowledged votes at ``--rate`` votes/s for ``--seconds`` (each phone changes its
+   vote, with ``vote_id`` and a rising ``rev``), measuring ack latency and the time from
+   sending a vote to the presenter receiving a snapshot that includes it (``seq`` ≥ the ack's);
+2. compares the acks with the database: an acknowledged revision missing is *lost*, a second
+   row or answer for a phone is *duplicated*;
+3. saturates the server (``--inflight`` votes in flight) for the ack throughput;
+4. starts a bare python-socketio server in the same async mode whose handler only acks, and
+   saturates it the same way with the same number of clients, for the throughput ratio.
+
+Server RSS (peak) and CPU (during the paced votes) come from psutil. A hard timeout
+(``--timeout``) ends everything. Nothing leaves the loopback interface.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import random
+import re
+import resource
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+PASSWORD = "bench-lösenord-1"
+TARGETS = (
+    "Targets: 2000 concurrent clients; p95 ack < 150 ms at 200 votes/s; presenter updated "
+    "within 500 ms; 0 lost/duplicated; ack throughput ≥ 0.5 × bare python-socketio."
+)
+
+
+def raise_nofile() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, 65536) if hard != resource.RLIM_INFINITY else 65536
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+# --- The bare python-socketio server (a subprocess of this script) ---------------------------
+
+
+def bare_server(mode: str, port: int) -> None:
+    """Serve python-socketio alone: ``vote`` is acknowledged with a small dict, nothing else."""
+    if mode == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+    import socketio
+
+    sio = socketio.Server(async_mode=mode, max_http_buffer_size=128 * 1024)
+
+    @sio.on("vote")
+    def vote(sid: str, data: Any) -> dict[str, Any]:
+        return {"ok": True, "changed": False, "rev": 1}
+
+    app = socketio.WSGIApp(sio)
+    if mode == "gevent":
+        from gevent import pywsgi
+        from geventwebsocket.handler import WebSocketHandler
+
+        server = pywsgi.WSGIServer((HOST, port), app, handler_class=WebSocketHandler, log=None)
+        server.serve_forever()
+    else:
+        import logging
+
+        from werkzeug.serving import run_simple
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        run_simple(HOST, port, app, threaded=True)
+
+
+# --- Clients in worker processes --------------------------------------------------------------
+
+
+async def _connect_all(url: str, phones: list[dict[str, Any]], workshop: int | None) -> list[Any]:
+    import socketio
+
+    clients: list[Any] = [None] * len(phones)
+    gate = asyncio.Semaphore(25)
+
+    async def one(i: int, phone: dict[str, Any]) -> None:
+        client = socketio.AsyncClient(reconnection=False)
+        async with gate:
+            try:
+                await client.connect(
+                    url,
+                    headers={"Cookie": phone["cookie"]} if phone.get("cookie") else {},
+                    auth={"workshop": workshop, "role": "people"} if workshop else None,
+                    transports=["websocket"],
+                    wait_timeout=30,
+                )
+                clients[i] = client
+            except Exception:  # noqa: BLE001 - counted as not connected
+                pass
+
+    await asyncio.gather(*(one(i, p) for i, p in enumerate(phones)))
+    return clients
+
+
+async def _paced(
+    clients: list[Any],
+    phones: list[dict[str, Any]],
+    job: dict[str, Any],
+) -> dict[str, Any]:
+    """Send ``job['count']`` votes evenly spaced from ``job['start']`` (monotonic clock)."""
+    round_id, proposals = job["round_id"], job["proposals"]
+    interval = 1.0 / job["rate"]
+    live = [i for i, c in enumerate(clients) if c is not None]
+    results: list[dict[str, Any]] = []
+    tasks = []
+
+    async def send(i: int) -> None:
+        phone = phones[i]
+        phone["rev"] = phone.get("rev", 0) + 1
+        grade = random.randint(1, 5)
+        payload = {
+            "round_id": round_id,
+            "secret": phone["secret"],
+            "answers": {str(p): grade for p in proposals},
+            "vote_id": secrets.token_hex(8),
+            "rev": phone["rev"],
+        }
+        sent = time.monotonic()
+        try:
+            ack = await clients[i].call("vote:cast", payload, timeout=10)
+        except Exception as exc:  # noqa: BLE001 - an unacknowledged vote
+            results.append({"i": i, "sent": sent, "error": type(exc).__name__})
+            return
+        results.append(
+            {
+                "i": i,
+                "sent": sent,
+                "acked": time.monotonic(),
+                "ok": bool(ack.get("ok")),
+                "code": ack.get("code"),
+                "seq": ack.get("seq"),
+                "rev": payload["rev"],
+                "vote_id": payload["vote_id"],
+                "answers": payload["answers"],
+            }
+        )
+
+    for n in range(job["count"]):
+        at = job["start"] + job["offset"] + n * interval
+        delay = at - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.ensure_future(send(live[n % len(live)])))
+    await asyncio.gather(*tasks)
+    return {"votes": results}
+
+
+async def _saturate(
+    clients: list[Any], phones: list[dict[str, Any]], job: dict[str, Any]
+) -> dict[str, Any]:
+    """Keep ``inflight`` acknowledged events going for ``seconds``; count the acks."""
+    live = [i for i, c in enumerate(clients) if c is not None]
+    deadline = job["start"] + job["seconds"]
+    acked = 0
+    turn = 0
+
+    async def lane() -> None:
+        nonlocal acked, turn
+        while time.monotonic() < deadline:
+            i = live[turn % len(live)]
+            turn += 1
+            phone = phones[i]
+            if job["bare"]:
+                event, payload = "vote", {"answers": {"1": 3}, "rev": 1}
+            else:
+                phone["rev"] = phone.get("rev", 0) + 1
+                event = "vote:cast"
+                payload = {
+                    "round_id": job["round_id"],
+                    "secret": phone["secret"],
+                    "answers": {str(p): 3 for p in job["proposals"]},
+                    "vote_id": secrets.token_hex(8),
+                    "rev": phone["rev"],
+                }
+            try:
+                ack = await clients[i].call(event, payload, timeout=10)
+            except Exception:  # noqa: BLE001
+                continue
+            if ack.get("ok") and time.monotonic() <= deadline:
+                acked += 1
+
+    delay = job["start"] - time.monotonic()
+    if delay > 0:
+        await asyncio.sleep(delay)
+    await asyncio.gather(*(lane() for _ in range(job["inflight"])))
+    return {"acked": acked}
+
+
+def worker(conn: Any) -> None:
+    """A client process: connect its phones, then run the jobs the orchestrator sends."""
+    raise_nofile()
+
+    async def main() -> None:
+        clients: list[Any] = []
+        phones: list[dict[str, Any]] = []
+        loop = asyncio.get_running_loop()
+        while True:
+            job = await loop.run_in_executor(None, conn.recv)
+            kind = job["kind"]
+            if kind == "connect":
+                phones = job["phones"]
+                clients = await _connect_all(job["url"], phones, job.get("workshop"))
+                conn.send({"connected": sum(c is not None for c in clients)})
+            elif kind == "paced":
+                conn.send(await _paced(clients, phones, job))
+            elif kind == "saturate":
+                conn.send(await _saturate(clients, phones, job))
+            elif kind == "disconnect":
+                await asyncio.gather(
+                    *(c.disconnect() for c in clients if c is not None), return_exceptions=True
+                )
+                clients = []
+                conn.send({"ok": True})
+            elif kind == "stop":
+                return
+
+    asyncio.run(main())
+
+
+class Workers:
+    def __init__(self, count: int) -> None:
+        ctx = mp.get_context("spawn")
+        self.pipes = []
+        self.procs = []
+        for _ in range(count):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=worker, args=(child,), daemon=True)
+            proc.start()
+            self.pipes.append(parent)
+            self.procs.append(proc)
+
+    def run(self, jobs: list[dict[str, Any]], timeout: float) -> list[dict[str, Any]]:
+        for pipe, job in zip(self.pipes, jobs, strict=True):
+            pipe.send(job)
+        out = []
+        for pipe in self.pipes:
+            if not pipe.poll(timeout):
+                raise TimeoutError("a client process did not answer in time")
+            out.append(pipe.recv())
+        return out
+
+    def stop(self) -> None:
+        for pipe in self.pipes:
+            try:
+                pipe.send({"kind": "stop"})
+            except OSError:
+                pass
+        for proc in self.procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+
+
+def shards(items: list[Any], n: int) -> list[list[Any]]:
+    return [items[i::n] for i in range(n)]
+
+
+# --- The real server --------------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, mode: str, instance: Path) -> None:
+        self.mode = mode
+        self.port = free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self.db = instance / "bench.db"
+        self.log = instance / "server.log"
+        env = {
+            **os.environ,
+            "ASYNC_MODE": mode,
+            "DATABASE_URL": f"sqlite:///{self.db}",
+            "INSTANCE_PATH": str(instance),
+            "HOST": HOST,
+            "PORT": str(self.port),
+            "PUBLIC_URL": self.url,
+            "FACILITATOR_PASSWORD": PASSWORD,
+            "SECRET_KEY": "bench-secret",
+            "PYTHONUNBUFFERED": "1",
+        }
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "run.py"],
+                cwd=REPO,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                preexec_fn=raise_nofile,
+            )
+
+    def banner(self) -> tuple[int, str]:
+        text = self.log.read_text(errors="replace")
+        return int(re.search(r"/f/(\d+)\b", text).group(1)), re.search(
+            r"\(kod ([A-Z0-9]+)\)", text
+        ).group(1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+async def wait_healthy(url: str, process: subprocess.Popen[bytes], path: str) -> None:
+    import aiohttp
+
+    deadline = time.monotonic() + 30
+    async with aiohttp.ClientSession(trust_env=False) as http:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited with {process.returncode}")
+            try:
+                async with http.get(url + path, timeout=aiohttp.ClientTimeout(total=2)) as r:
+                    if r.status in (200, 400):
+                        return
+            except (TimeoutError, aiohttp.ClientError):
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("server did not start in 30 s")
+
+
+def _cookies(response: Any, jar: dict[str, str]) -> None:
+    for name, morsel in response.cookies.items():
+        jar[name] = morsel.value
+
+
+def _header(jar: dict[str, str]) -> str:
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
+
+
+async def login_and_join(server: Server, clients: int) -> tuple[str, list[dict[str, Any]]]:
+    """Log the facilitator in and join ``clients`` phones; return the cookies."""
+    import aiohttp
+
+    _workshop, code = server.banner()
+    token = re.compile(r'name="csrf_token" value="([^"]+)"')
+    connector = aiohttp.TCPConnector(limit=16)
+    async with aiohttp.ClientSession(
+        trust_env=False, connector=connector, cookie_jar=aiohttp.DummyCookieJar()
+    ) as http:
+
+        async def form(path: str, data: dict[str, str]) -> dict[str, str]:
+            jar: dict[str, str] = {}
+            async with http.get(server.url + path) as response:
+                _cookies(response, jar)
+                match = token.search(await response.text())
+            data = {**data, "csrf_token": match.group(1) if match else ""}
+            async with http.post(
+                server.url + path,
+                data=data,
+                headers={"Cookie": _header(jar)},
+                allow_redirects=False,
+            ) as response:
+                _cookies(response, jar)
+                if response.status != 302:
+                    raise RuntimeError(f"POST {path}: {response.status}")
+            return jar
+
+        fac = await form("/login", {"username": "samtalsledare", "password": PASSWORD})
+        jars = await asyncio.gather(*(form(f"/j/{code}", {"name": ""}) for _ in range(clients)))
+    phones = [{"cookie": _header(jar), "secret": secrets.token_urlsafe(24)} for jar in jars]
+    return _header(fac), phones
+
+
+async def open_vote(server: Server, fac_cookie: str) -> tuple[Any, Any, int, list[int], list]:
+    """Start the workshop and a betyg vote; return the facilitator and presenter clients."""
+    import socketio
+
+    workshop, _code = server.banner()
+    fac = socketio.AsyncClient(reconnection=False)
+    await fac.connect(
+        server.url,
+        headers={"Cookie": fac_cookie},
+        auth={"workshop": workshop, "role": "facilitator"},
+        transports=["websocket"],
+    )
+
+    async def do(event: str, **payload: Any) -> dict[str, Any]:
+        ack = await fac.call(event, payload, timeout=30)
+        if not ack.get("ok"):
+            raise RuntimeError(f"{event}: {ack}")
+        return ack
+
+    await do("workshop:start")
+    goal = (await do("state:get"))["state"]["goal"]["id"]
+    await do("phase:set", goal_id=goal, phase="forslag")
+    proposals = []
+    for n in range(2):
+        ack = await do(
+            "proposal:add",
+            goal_id=goal,
+            client_id=f"bench-{n}-{secrets.token_hex(4)}",
+            proposal={"kind": "ambitionsniva", "what": f"Förslag {n}"},
+        )
+        proposals.append(ack["proposal"]["id"])
+    await do("phase:set", goal_id=goal, phase="rostning", method="betyg")
+    round_id = (await do("state:get"))["state"]["vote"]["round_id"]
+
+    # The presenter: records when each snapshot (its seq) arrives.
+    screen = socketio.AsyncClient(reconnection=False)
+    seen: list[tuple[float, int]] = []
+    screen.on("state", lambda state: seen.append((time.monotonic(), state["seq"])))
+    await screen.connect(
+        server.url,
+        headers={"Cookie": fac_cookie},
+        auth={"workshop": workshop, "role": "screen"},
+        transports=["websocket"],
+    )
+    return fac, screen, round_id, proposals, seen
+
+
+def check_database(db: Path, round_id: int, phones: list[dict[str, Any]], votes: list) -> dict:
+    """Compare what was acknowledged with what the database holds."""
+    import hashlib
+
+    last_acked: dict[int, dict[str, Any]] = {}
+    for vote in votes:
+        if vote.get("ok"):
+            best = last_acked.get(vote["i"])
+            if best is None or vote["rev"] > best["rev"]:
+                last_acked[vote["i"]] = vote
+    connection = sqlite3.connect(db, isolation_level=None)
+    try:
+        connection.execute("BEGIN")  # one snapshot for both tables
+        rows = connection.execute(
+            "SELECT key, answers, rev, vote_id FROM ballot WHERE round_id = ?", (round_id,)
+        ).fetchall()
+        responses = connection.execute(
+            "SELECT count(*) FROM response WHERE round_id = ?", (round_id,)
+        ).fetchone()[0]
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
+    by_key: dict[str, list[Any]] = {}
+    for row in rows:
+        by_key.setdefault(row[0], []).append(row)
+    lost = 0
+    for i, vote in last_acked.items():
+        key = hashlib.sha256(f"ballot:{round_id}:{phones[i]['secret']}".encode()).hexdigest()
+        found = by_key.get(key)
+        if not found or found[0][2] < vote["rev"]:
+            lost += 1
+        elif found[0][2] == vote["rev"] and (
+            found[0][3] != vote["vote_id"] or json.loads(found[0][1]) != vote["answers"]
+        ):
+            lost += 1
+    duplicated = sum(len(v) - 1 for v in by_key.values()) + abs(responses - len(by_key))
+    return {"lost": lost, "duplicated": duplicated, "ballots": len(rows), "voters": len(last_acked)}
+
+
+async def measure(mode: str, clients: int, args: argparse.Namespace) -> dict[str, Any]:
+    import psutil
+
+    result: dict[str, Any] = {"mode": mode, "clients": clients}
+    instance = Path(tempfile.mkdtemp(prefix=f"bench-{mode}-{clients}-"))
+    server = Server(mode, instance)
+    workers = Workers(args.workers)
+    bare = None
+    try:
+        await wait_healthy(server.url, server.process, "/healthz")
+        proc = psutil.Process(server.process.pid)
+        fac_cookie, phones = await login_and_join(server, clients)
+        fac, screen, round_id, proposals, seen = await open_vote(server, fac_cookie)
+        workshop, _ = server.banner()
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        parts = shards(list(range(clients)), args.workers)
+        answers = await loop.run_in_executor(
+            None,
+            workers.run,
+            [
+                {
+                    "kind": "connect",
+                    "url": server.url,
+                    "workshop": workshop,
+                    "phones": [phones[i] for i in part],
+                }
+                for part in parts
+            ],
+            args.timeout,
+        )
+        result["connected"] = sum(a["connected"] for a in answers)
+        result["connect_s"] = time.monotonic() - started
+        rss = proc.memory_info().rss
+
+        # 1. Paced votes.
+        count = int(args.rate * args.seconds)
+        start = time.monotonic() + 1.0
+        cpu_before = proc.cpu_times()
+        wall_before = time.monotonic()
+        jobs = []
+        for w in range(len(parts)):
+            jobs.append(
+                {
+                    "kind": "paced",
+                    "start": start,
+                    "offset": w / args.rate,
+                    "rate": args.rate / args.workers,
+                    "count": count // args.workers,
+                    "round_id": round_id,
+                    "proposals": proposals,
+                }
+            )
+        answers = await loop.run_in_executor(None, workers.run, jobs, args.timeout)
+        await asyncio.sleep(1.0)  # the trailing push
+        cpu_after = proc.cpu_times()
+        wall = time.monotonic() - wall_before
+        rss = max(rss, proc.memory_info().rss)
+        result["cpu_pct"] = (
+            100
+            * ((cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system))
+            / max(wall, 1e-9)
+        )
+        votes = []
+        for w, answer in enumerate(answers):
+            for vote in answer["votes"]:
+                vote["i"] = parts[w][vote["i"]]
+                votes.append(vote)
+        oks = [v for v in votes if v.get("ok")]
+        latencies = [1000 * (v["acked"] - v["sent"]) for v in oks]
+        result["votes_sent"] = len(votes)
+        result["votes_acked"] = len(oks)
+        result["not_acked"] = {
+            k: sum(1 for v in votes if (v.get("code") or v.get("error")) == k)
+            for k in {v.get("code") or v.get("error") for v in votes if not v.get("ok")}
+        }
+        result["ack_p50"] = percentile(latencies, 50)
+        result["ack_p95"] = percentile(latencies, 95)
+        result["ack_p99"] = percentile(latencies, 99)
+        presenter = []
+        arrivals = sorted(seen)
+        for vote in oks:
+            first = next((t for t, seq in arrivals if seq >= vote["seq"]), float("inf"))
+            presenter.append(1000 * (first - vote["sent"]))
+        result["presenter_p50"] = percentile(presenter, 50)
+        result["presenter_p95"] = percentile(presenter, 95)
+        result["presenter_max"] = max(presenter) if presenter else float("nan")
+        result["pushes"] = len([t for t, _ in arrivals if t >= start])
+        # Per phone: the worker-local rev counters live in the workers; the DB check needs
+        # only the votes (which carry rev and vote_id) and the secrets.
+        result.update(check_database(server.db, round_id, phones, votes))
+
+        # 2. Saturation: the server's acknowledged throughput.
+        start = time.monotonic() + 0.5
+        answers = await loop.run_in_executor(
+            None,
+            workers.run,
+            [
+                {
+                    "kind": "saturate",
+                    "start": start,
+                    "seconds": args.saturate,
+                    "inflight": max(1, args.inflight // args.workers),
+                    "round_id": round_id,
+                    "proposals": proposals,
+                    "bare": False,
+                }
+                for _ in parts
+            ],
+            args.timeout,
+        )
+        result["throughput"] = sum(a["acked"] for a in answers) / args.saturate
+        rss = max(rss, proc.memory_info().rss)
+        result["rss_mb"] = rss / 2**20
+        await loop.run_in_executor(None, workers.run, [{"kind": "disconnect"}] * len(parts), 60)
+        for client in (fac, screen):
+            await client.disconnect()
+        server.stop()
+
+        # 3. The bare python-socketio server, same mode, same clients, same saturation.
+        port = free_port()
+        bare = subprocess.Popen(
+            [sys.executable, __file__, "--bare-server", mode, str(port)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=(instance / "bare.log").open("wb"),
+            preexec_fn=raise_nofile,
+        )
+        bare_url = f"http://{HOST}:{port}"
+        await wait_healthy(bare_url, bare, "/socket.io/?EIO=4&transport=polling")
+        answers = await loop.run_in_executor(
+            None,
+            workers.run,
+            [{"kind": "connect", "url": bare_url, "phones": [{}] * len(part)} for part in parts],
+            args.timeout,
+        )
+        result["bare_connected"] = sum(a["connected"] for a in answers)
+        start = time.monotonic() + 0.5
+        answers = await loop.run_in_executor(
+            None,
+            workers.run,
+            [
+                {
+                    "kind": "saturate",
+                    "start": start,
+                    "seconds": args.saturate,
+                    "inflight": max(1, args.inflight // args.workers),
+                    "bare": True,
+                }
+                for _ in parts
+            ],
+            args.timeout,
+        )
+        result["bare_throughput"] = sum(a["acked"] for a in answers) / args.saturate
+        result["ratio"] = result["throughput"] / max(result["bare_throughput"], 1e-9)
+        await loop.run_in_executor(None, workers.run, [{"kind": "disconnect"}] * len(parts), 60)
+    except Exception as exc:  # noqa: BLE001 - reported in the table
+        result["error"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        workers.stop()
+        server.stop()
+        if bare is not None and bare.poll() is None:
+            bare.terminate()
+            try:
+                bare.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                bare.kill()
+    return result
+
+
+def fmt(value: Any, digits: int = 0) -> str:
+    if isinstance(value, float):
+        return "–" if value != value else f"{value:.{digits}f}"
+    return "–" if value is None else str(value)
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    head = (
+        "| mode | clients | connected | ack p50/p95/p99 ms | presenter p50/p95/max ms | "
+        "lost/dup | server RSS MB | CPU % | acks/s | bare acks/s | ratio |"
+    )
+    lines = [head, "|" + "---|" * 11]
+    for r in results:
+        if "error" in r and "throughput" not in r:
+            lines.append(
+                f"| {r['mode']} | {r['clients']} | {fmt(r.get('connected'))} | "
+                f"failed: {r['error']} | | | | | | | |"
+            )
+            continue
+        lines.append(
+            "| {mode} | {clients} | {connected} | {a50}/{a95}/{a99} | {p50}/{p95}/{pmax} | "
+            "{lost}/{dup} | {rss} | {cpu} | {tp} | {btp} | {ratio} |".format(
+                mode=r["mode"],
+                clients=r["clients"],
+                connected=fmt(r.get("connected")),
+                a50=fmt(r.get("ack_p50")),
+                a95=fmt(r.get("ack_p95")),
+                a99=fmt(r.get("ack_p99")),
+                p50=fmt(r.get("presenter_p50")),
+                p95=fmt(r.get("presenter_p95")),
+                pmax=fmt(r.get("presenter_max")),
+                lost=fmt(r.get("lost")),
+                dup=fmt(r.get("duplicated")),
+                rss=fmt(r.get("rss_mb")),
+                cpu=fmt(r.get("cpu_pct")),
+                tp=fmt(r.get("throughput")),
+                btp=fmt(r.get("bare_throughput")),
+                ratio=fmt(r.get("ratio"), 2),
+            )
+        )
+    return "\n".join(lines)
+
+
+async def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
+    results = []
+    for mode in args.mode:
+        for clients in args.clients:
+            print(f"== {mode}, {clients} clients …", flush=True)
+            result = await measure(mode, clients, args)
+            print(json.dumps(result, default=str), flush=True)
+            results.append(result)
+    return results
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--bare-server":
+        bare_server(sys.argv[2], int(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, nargs="+", default=[100, 500, 1000, 2000])
+    parser.add_argument("--mode", nargs="+", default=["threading", "gevent"])
+    parser.add_argument("--rate", type=float, default=200.0, help="votes per second")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the paced phase")
+    parser.add_argument("--saturate", type=float, default=5.0, help="length of the max phase")
+    parser.add_argument("--inflight", type=int, default=64, help="votes in flight at most")
+    parser.add_argument("--workers", type=int, default=2, help="client processes")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="hard limit, seconds")
+    args = parser.parse_args()
+    raise_nofile()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))  # runs the cleanups
+    signal.signal(signal.SIGALRM, lambda *_: sys.exit("bench: hard timeout reached"))
+    signal.alarm(int(args.timeout))
+    results = asyncio.run(run_all(args))
+    print()
+    print(table(results))
+    print(TARGETS)
+
+
+if __name__ == "__main__":
+    main()

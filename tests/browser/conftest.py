@@ -1,0 +1,476 @@
+"""The browser suite: the real server (``python run.py``) driven through Debian's chromium.
+
+One server and one browser serve the whole session. Every test opens its own browser contexts
+(each with its own cookies, like separate devices) and creates its own workshop, so no test
+depends on another's order. Every context fails its test when a page asks anything of another
+origin (no CDN, fonts or trackers) or reports an error in the console.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+USERNAME = "samtalsledare"
+PASSWORD = "webbläsar-lösenord-42"
+TIMEOUT_MS = 15_000
+expect.set_options(timeout=TIMEOUT_MS)
+
+# Each context is one kind of device. Phones have touch and a mobile viewport; "narrow" is the
+# smallest width WCAG's reflow criterion asks for (320 CSS px).
+DEVICES: dict[str, dict[str, Any]] = {
+    "desktop": {"viewport": {"width": 1366, "height": 768}},
+    "presenter": {"viewport": {"width": 1920, "height": 1080}},
+    "iphone": {
+        "viewport": {"width": 390, "height": 844},
+        "is_mobile": True,
+        "has_touch": True,
+        "device_scale_factor": 3,
+    },
+    "android": {
+        "viewport": {"width": 360, "height": 800},
+        "is_mobile": True,
+        "has_touch": True,
+        "device_scale_factor": 3,
+    },
+    "narrow": {
+        "viewport": {"width": 320, "height": 640},
+        "is_mobile": True,
+        "has_touch": True,
+        "device_scale_factor": 2,
+    },
+}
+
+
+# --- The server -------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    url: str
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _no_proxy_open(url: str, timeout: float) -> Any:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    return opener.open(url, timeout=timeout)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Start ``python run.py`` as the README does, on a free port and a temporary instance."""
+    instance = tmp_path_factory.mktemp("instance")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": f"sqlite:///{instance / 'b.db'}",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "PUBLIC_URL": url,
+        "FACILITATOR_USERNAME": USERNAME,
+        "FACILITATOR_PASSWORD": PASSWORD,
+        "SECRET_KEY": "browser-suite-secret",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = instance / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "run.py"],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    running = Server(url=url, log=log, process=process)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"run.py exited with {process.returncode}:\n{running.output()}")
+            try:
+                with _no_proxy_open(f"{url}/healthz", timeout=2) as response:
+                    if json.load(response).get("status") == "ok":
+                        break
+            except (OSError, urllib.error.URLError, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"run.py did not answer /healthz in 30 s:\n{running.output()}")
+            time.sleep(0.1)
+        yield running
+    finally:
+        _stop(process)
+
+
+# --- The browser ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        playwright.stop()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+    return f"{scheme}://{parts.netloc}"
+
+
+LOCAL_SCHEMES = ("data:", "blob:", "about:")
+
+
+@dataclass
+class Guard:
+    """Record what a context's pages must not do: reach another origin or log an error."""
+
+    context: BrowserContext
+    origin: str
+    allowed: list[re.Pattern[str]]
+    foreign: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def watch(self) -> None:
+        self.context.on("request", lambda request: self._check_url(request.url))
+        self.context.on("page", self._watch_page)
+        self.context.on("console", self._console)
+        self.context.on("weberror", lambda error: self.errors.append(f"pageerror: {error.error}"))
+
+    def _watch_page(self, page: Page) -> None:
+        page.on("websocket", lambda ws: self._check_url(ws.url))
+
+    def _check_url(self, url: str) -> None:
+        if url.startswith(LOCAL_SCHEMES):
+            return
+        if _origin(url) != self.origin:
+            self.foreign.append(url)
+
+    def _console(self, message: Any) -> None:
+        if message.type != "error":
+            return
+        text = message.text
+        if any(pattern.search(text) for pattern in self.allowed):
+            return
+        self.errors.append(f"console.error: {text} ({message.location.get('url', '')})")
+
+    def allow(self, pattern: str) -> None:
+        """Accept console errors matching pattern from now on (e.g. while offline)."""
+        self.allowed.append(re.compile(pattern))
+
+    def problems(self) -> list[str]:
+        return [f"request to another origin: {url}" for url in self.foreign] + self.errors
+
+
+# A page served with an error status (404, 401 ...) makes chromium log this line; tests that
+# open such a page on purpose allow it.
+ERROR_STATUS = r"Failed to load resource: the server responded with a status of (40[0-9]|410)"
+
+
+class Devices:
+    """Open browser contexts as devices; check every one of them when the test ends."""
+
+    def __init__(self, browser: Browser, server: Server) -> None:
+        self.browser = browser
+        self.server = server
+        self.guards: list[Guard] = []
+
+    def context(
+        self, device: str = "desktop", *, allow: tuple[str, ...] = (), **options: Any
+    ) -> BrowserContext:
+        settings = {
+            "base_url": self.server.url,
+            "locale": "sv-SE",
+            **DEVICES[device],
+            **options,
+        }
+        context = self.browser.new_context(**settings)
+        context.set_default_timeout(TIMEOUT_MS)
+        guard = Guard(context, _origin(self.server.url), [re.compile(p) for p in allow])
+        guard.watch()
+        self.guards.append(guard)
+        return context
+
+    def page(self, device: str = "desktop", **options: Any) -> Page:
+        return self.context(device, **options).new_page()
+
+    def guard(self, context: BrowserContext) -> Guard:
+        return next(g for g in self.guards if g.context is context)
+
+    def close(self) -> list[str]:
+        problems: list[str] = []
+        for guard in self.guards:
+            problems.extend(guard.problems())
+            try:
+                guard.context.close()
+            except Exception as exc:  # noqa: BLE001 - report, keep closing the others
+                problems.append(f"closing a context failed: {exc}")
+        return problems
+
+
+@pytest.fixture
+def devices(browser: Browser, server: Server) -> Iterator[Devices]:
+    start = server.log.stat().st_size
+    opened = Devices(browser, server)
+    yield opened
+    problems = opened.close()
+    with server.log.open("rb") as log:
+        log.seek(start)
+        output = log.read().decode(errors="replace")
+    if "Traceback" in output:
+        problems.append("the server logged an exception:\n" + output[output.index("Traceback") :])
+    if problems:
+        pytest.fail("The pages broke the rules:\n" + "\n".join(problems), pytrace=False)
+
+
+# --- The facilitator --------------------------------------------------------------------------
+
+
+@dataclass
+class Workshop:
+    id: int
+    code: str
+
+    @property
+    def console(self) -> str:
+        return f"/f/{self.id}"
+
+    @property
+    def presenter(self) -> str:
+        return f"/f/{self.id}/skarm"
+
+    @property
+    def edit(self) -> str:
+        return f"/f/{self.id}/redigera"
+
+    @property
+    def summary(self) -> str:
+        return f"/f/{self.id}/sammanstallning"
+
+    @property
+    def join(self) -> str:
+        return f"/j/{self.code}"
+
+    @property
+    def room(self) -> str:
+        return f"/w/{self.code}"
+
+
+def login(page: Page) -> None:
+    """Log the page's context in as the facilitator through the login form."""
+    page.goto("/login")
+    page.get_by_label("Användarnamn").fill(USERNAME)
+    page.get_by_label("Lösenord").fill(PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    expect(page).to_have_url(re.compile(r"/f/$"))
+
+
+def csrf_token(html: str) -> dict[str, str]:
+    """The form field carrying the page's CSRF token, as a dict to merge into a form post."""
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    return {"csrf_token": found.group(1)} if found else {}
+
+
+def create_workshop(page: Page, *, named: bool = False, start: bool = False) -> Workshop:
+    """Create a KS mål 2019 workshop with the context's facilitator session (logs in if needed).
+
+    It posts with the page's request context, which shares the cookies; only ``named`` uses the
+    edit form and so moves the page.
+    """
+    listing = page.request.get("/f/", max_redirects=0)
+    if listing.status != 200:
+        login(page)
+        listing = page.request.get("/f/", max_redirects=0)
+    token = csrf_token(listing.text())
+    response = page.request.post("/f/ny-mall", form=token, max_redirects=0)
+    assert response.status == 302, response.text()
+    workshop_id = int(re.search(r"/f/(\d+)/redigera", response.headers["location"]).group(1))
+    edit = page.request.get(f"/f/{workshop_id}/redigera").text()
+    code = re.search(r'<span class="code">([A-Z0-9]+)</span>', edit).group(1)
+    workshop = Workshop(workshop_id, code)
+    if named:
+        # Through the edit form, as a facilitator would (this navigates the page).
+        page.goto(workshop.edit)
+        page.locator("#mode-namn").check()
+        page.get_by_role("button", name="Spara uppgifterna").click()
+        expect(page.locator(".flash")).to_contain_text("Uppgifterna är sparade")
+    if start:
+        started = page.request.post(
+            f"/f/{workshop_id}/status", form={"action": "start", **token}, max_redirects=0
+        )
+        assert started.status == 302, started.text()
+    return workshop
+
+
+@pytest.fixture
+def facilitator(devices: Devices) -> Page:
+    """A logged-in facilitator on a 1366×768 laptop."""
+    page = devices.page("desktop")
+    login(page)
+    return page
+
+
+# --- Driving the pages ------------------------------------------------------------------------
+
+
+def join(phone: Page, url: str, name: str | None = None) -> None:
+    """Open the join page, type a name in named mode, and join."""
+    phone.goto(url)
+    if name is not None:
+        phone.get_by_label("Ditt namn").fill(name)
+    phone.get_by_role("button", name="Gå med", exact=True).tap()
+    expect(phone).to_have_url(re.compile(r"/w/[A-Z0-9]+$"))
+    expect(phone.locator("#conn")).to_have_attribute("data-state", "online")
+
+
+def console_ready(fac: Page, workshop: Workshop) -> None:
+    fac.goto(workshop.console)
+    expect(fac.locator("#conn")).to_have_attribute("data-state", "online")
+
+
+def open_proposals(fac: Page) -> None:
+    fac.locator('[data-when="ej_startad"] [data-phase-to="forslag"]').click()
+    expect(fac.locator('#phase-steps [aria-current="step"]')).to_have_attribute(
+        "data-phase", "forslag"
+    )
+
+
+def select_goal(fac: Page, number: int) -> None:
+    fac.get_by_role("button", name=f"Välj mål {number}", exact=True).click()
+    expect(fac.locator("#goal-box [data-goal=number]")).to_have_text(f"Mål {number}")
+
+
+def propose(phone: Page, what: str, **fields: str) -> str:
+    """Send a proposal from the phone's form; return its label (F1, F2 ...)."""
+    form = phone.locator("#proposal-form")
+    form.locator('[name="what"]').fill(what)
+    for name, value in fields.items():
+        form.locator(f'[name="{name}"]').fill(value)
+    phone.locator("#proposal-submit").tap()
+    status = phone.locator("#proposal-status")
+    expect(status).to_contain_text("Tack!")
+    return re.search(r"förslag (F\d+)", status.inner_text()).group(1)
+
+
+def proposal_card(fac: Page, label: str) -> Any:
+    return fac.locator(f"#prop-{label}")
+
+
+def publish_all(fac: Page, *labels: str) -> None:
+    """Publish every active proposal, once the console lists the given ones (pushes may trail
+    the phones' acks), and wait until they show as published."""
+    for label in labels:
+        expect(proposal_card(fac, label)).to_be_visible()
+    fac.locator("#publish-all").click()
+    for label in labels:
+        expect(proposal_card(fac, label).locator(".badge--published")).to_be_visible()
+
+
+def open_vote(fac: Page, method: str, budget: int | None = None) -> None:
+    form = fac.locator("#open-vote-form")
+    form.locator("#vote-method").select_option(method)
+    if budget is not None:
+        form.locator("#dot-budget").fill(str(budget))
+    form.get_by_role("button", name="Öppna röstningen").click()
+    expect(fac.locator('#phase-steps [aria-current="step"]')).to_have_attribute(
+        "data-phase", "rostning"
+    )
+
+
+def reveal(fac: Page) -> None:
+    fac.locator('[data-when="rostning"] [data-phase-to="resultat"]').click()
+    expect(fac.locator('#phase-steps [aria-current="step"]')).to_have_attribute(
+        "data-phase", "resultat"
+    )
+
+
+def ballot_item(phone: Page, label: str) -> Any:
+    return phone.locator(f'.ballot-item[data-label="{label}"]')
+
+
+def cast(phone: Page, answers: dict[str, Any]) -> None:
+    """Answer on the phone's ballot and send it: values are radio values or dot counts."""
+    for label, value in answers.items():
+        item = ballot_item(phone, label)
+        if isinstance(value, int) and item.locator("[data-dots=plus]").count():
+            for _ in range(value):
+                item.locator("[data-dots=plus]").tap()
+        elif isinstance(value, dict):
+            for criterion, answer in value.items():
+                item.locator(f'input[name$="-{criterion}"][value="{answer}"]').check()
+        else:
+            item.locator(f'input[value="{value}"]').check()
+    phone.locator("#ballot-submit").tap()
+    expect(phone.locator("#ballot-status")).to_have_text(
+        "Din röst är registrerad – du kan ändra den tills röstningen stängs"
+    )
+
+
+def record_decision(fac: Page, label: str | None, what: str, **fields: str) -> None:
+    """Fill the console's decision form (from a proposal, if given) and save it."""
+    form = fac.locator("#decision-form")
+    if label:
+        select = form.locator("#decision-proposal")
+        value = select.locator("option", has_text=f"{label} –").first.get_attribute("value")
+        select.select_option(value)
+    form.locator("#df-what").fill(what)
+    for name, value in fields.items():
+        form.locator(f'[name="{name}"]').fill(value)
+    form.get_by_role("button", name="Spara beslut").click()
+    expect(form.locator("[data-status]")).to_contain_text("Beslutet är sparat")
