@@ -958,9 +958,12 @@ def merge_proposals(
     workshop_id: int, proposal_ids: Any, raw: Mapping[str, Any], client_id: str | None = None
 ) -> Proposal:
     """Merge two or more active proposals of one goal into a new one that links them."""
-    if not isinstance(proposal_ids, list) or len(set(map(str, proposal_ids))) < 2:
+    if not isinstance(proposal_ids, list) or len(proposal_ids) > 50:
         raise DomainError(N_("Välj minst två förslag att slå samman."), code="bad_merge")
-    sources = [_proposal_in(workshop_id, pid) for pid in dict.fromkeys(proposal_ids)]
+    ids = list(dict.fromkeys(_as_id(pid) for pid in proposal_ids))
+    if len(ids) < 2:
+        raise DomainError(N_("Välj minst två förslag att slå samman."), code="bad_merge")
+    sources = [_proposal_in(workshop_id, pid) for pid in ids]
     goal = sources[0].goal
     if any(p.goal_id != goal.id or p.status != "aktiv" for p in sources):
         raise DomainError(
