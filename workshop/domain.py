@@ -1023,6 +1023,16 @@ def criteria_lines(criteria: Mapping[str, str], gettext: Any = N_) -> list[Line]
     ]
 
 
+def file_stem(prefix: str, dnr: str, date: str) -> str:
+    """Name an export file after its kind, Dnr (made file-safe) and date."""
+    stem = prefix
+    if dnr:
+        stem += "-" + re.sub(r"[^0-9A-Za-z]+", "-", dnr).strip("-")
+    if date:
+        stem += "-" + date
+    return stem
+
+
 def consolidate(record: WorkshopRecord, gettext: Any = N_) -> DecisionDocument:
     """Build the proposal for decision (förslag till beslut) from the workshop's state.
 
@@ -1129,11 +1139,7 @@ def consolidate(record: WorkshopRecord, gettext: Any = N_) -> DecisionDocument:
         )
     parking = [f"{p.goal}: {p.text}" if p.goal else p.text for p in record.parking]
     appendix = [_appendix_goal(goal, _) for goal in record.goals]
-    stem = "forslag-till-beslut"
-    if record.dnr:
-        stem += "-" + re.sub(r"[^0-9A-Za-z]+", "-", record.dnr).strip("-")
-    if record.export_date:
-        stem += "-" + record.export_date
+    stem = file_stem("forslag-till-beslut", record.dnr, record.export_date)
     return DecisionDocument(
         organisation=record.organisation,
         unit=record.unit,
@@ -1514,11 +1520,7 @@ def follow_up_report(record: WorkshopRecord, gettext: Any = N_) -> FollowUpRepor
             "aktiviteter."
         ),
     ]
-    stem = "uppfoljning"
-    if record.dnr:
-        stem += "-" + re.sub(r"[^0-9A-Za-z]+", "-", record.dnr).strip("-")
-    if record.export_date:
-        stem += "-" + record.export_date
+    stem = file_stem("uppfoljning", record.dnr, record.export_date)
     return FollowUpReport(
         organisation=record.organisation,
         unit=record.unit,
