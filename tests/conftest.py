@@ -1,30 +1,156 @@
-"""Fixtures: an app on a temporary SQLite file, HTTP clients, and Socket.IO clients per audience."""
+"""Fixtures: an app on a fresh database, HTTP clients, and Socket.IO clients per audience.
+
+The database is SQLite by default; ``--database=postgresql`` (or ``TEST_DATABASE=postgresql``)
+starts a throwaway PostgreSQL server for the session and gives each test its own database.
+Either way the schema comes from the migrations, run once per session into a template that
+each test copies (a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL).
+"""
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
+import weakref
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_socketio import SocketIOTestClient
 
-from workshop import create_app, services
+from workshop import alembic_config, create_app, services
 from workshop.extensions import db, socketio
 from workshop.models import Workshop
 
+from .postgres import PostgresServer
+
 PASSWORD = "rätt-lösenord-123"
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database",
+        choices=BACKENDS,
+        default=os.environ.get("TEST_DATABASE") or "sqlite",
+        help="database the tests run on (default: $TEST_DATABASE or sqlite)",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database: {config.getoption('--database')}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the tests marked ``sqlite_only`` (with their reason) on another database."""
+    backend = config.getoption("--database")
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None and backend != "sqlite":
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Run the migrations up to ``revision`` on the database at ``url``."""
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), revision)
+    finally:
+        engine.dispose()
+
+
+class Databases:
+    """Hand out fresh databases of the session's backend: migrated copies, or bare ones."""
+
+    def __init__(self, backend: str, root: Path) -> None:
+        self.backend = backend
+        self.root = root
+        self.server: PostgresServer | None = None
+        self.template = ""
+
+    def start(self) -> Databases:
+        if self.backend == "postgresql":
+            self.server = PostgresServer().start()
+            url = self.server.create_database()
+            migrate(url)
+            self.template = sa.make_url(url).database or ""
+        else:
+            path = self.root / "template.db"
+            migrate(f"sqlite:///{path}")
+            self.template = str(path)
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+    def new(self, directory: Path, *, migrated: bool = True) -> str:
+        """A URL of a fresh database at head (``migrated=False``: a bare, empty one)."""
+        if self.server is not None:
+            return self.server.create_database(self.template if migrated else None)
+        path = directory / f"test-{secrets.token_hex(4)}.db"
+        if migrated:
+            shutil.copyfile(self.template, path)
+        return f"sqlite:///{path}"
+
+    def drop(self, url: str) -> None:
+        if self.server is not None:
+            self.server.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def databases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Databases]:
+    """The session's database backend; a PostgreSQL server lives exactly as long as it."""
+    backend = request.config.getoption("--database")
+    started = Databases(backend, tmp_path_factory.mktemp("databases"))
+    try:
+        yield started.start()
+    finally:
+        started.stop()
+
+
+# Every engine a test made, also those of apps a test creates itself: closed after the test, so
+# no pooled PostgreSQL connection is left for the garbage collector (a ResourceWarning later).
+_ENGINES: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+
+
+@sa.event.listens_for(sa.Engine, "engine_connect")
+def _remember_engine(connection: sa.Connection) -> None:
+    _ENGINES.add(connection.engine)
+
+
+@pytest.fixture(autouse=True)
+def _close_engines() -> Iterator[None]:
+    yield
+    for engine in list(_ENGINES):
+        engine.dispose()
+    _ENGINES.clear()
 
 
 @pytest.fixture
-def app(tmp_path: Any) -> Iterator[Flask]:
+def database_url(databases: Databases, tmp_path: Path) -> Iterator[str]:
+    """A fresh database at the newest migration, dropped after the test."""
+    url = databases.new(tmp_path)
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
     app = create_app(
         {
             "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
+            "SQLALCHEMY_DATABASE_URI": database_url,
             "SECRET_KEY": "test",
             "PUBLIC_URL": "http://mote.example:5000",
             # Cheap hashing keeps the many logins fast; production uses scrypt.

@@ -10,6 +10,7 @@ from typing import Any
 import click
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, request, session
+from flask_migrate import Migrate
 
 from . import config as config_module
 from .extensions import babel, compress, csrf, db, socketio
@@ -78,33 +79,101 @@ def security_headers(response: Response) -> Response:
     return response
 
 
-def _add_missing_columns() -> None:
-    """Add columns that newer models have to tables an older version created.
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# The first migration: the schema that ``db.create_all()`` made before there were migrations.
+BASELINE = "0001"
 
-    ``create_all`` makes missing tables but never alters existing ones; this covers the
+
+def database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL, also for the ``postgres://`` URLs hosting services hand out."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    return url
+
+
+def alembic_config(connection: sa.Connection | None = None) -> Any:
+    """The Alembic configuration of ``migrations/`` (``connection``: migrate that one)."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+_HEAD: list[str | None] = []
+
+
+def schema_head() -> str | None:
+    """The newest migration's revision (read once per process)."""
+    if not _HEAD:
+        from alembic.script import ScriptDirectory
+
+        _HEAD.append(ScriptDirectory.from_config(alembic_config()).get_current_head())
+    return _HEAD[0]
+
+
+def _adopt_unversioned(connection: sa.Connection) -> None:
+    """Bring a database made by ``create_all`` (before migrations) to the baseline and stamp it.
+
+    That is what each start of the older versions did: create the missing tables and add the
     nullable or defaulted columns added since (e.g. ``facilitator.session_version``).
     """
-    inspector = sa.inspect(db.engine)
-    present_tables = set(inspector.get_table_names())
-    with db.engine.begin() as connection:
-        for table in db.metadata.sorted_tables:
-            if table.name not in present_tables:
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    baseline = ScriptDirectory.from_config(alembic_config()).get_revision(BASELINE).module
+    metadata = baseline.schema()
+    metadata.create_all(connection, checkfirst=True)
+    inspector = sa.inspect(connection)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
                 continue
-            present = {column["name"] for column in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                kind = column.type.compile(dialect=db.engine.dialect)
-                default = ""
-                if column.server_default is not None:
-                    default = f" DEFAULT {column.server_default.arg}"
-                elif column.default is not None and isinstance(column.default.arg, int | str):
-                    default = f" DEFAULT {column.default.arg!r}"
-                connection.execute(
-                    sa.text(
-                        f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{default}'
-                    )
-                )
+            kind = column.type.compile(dialect=connection.dialect)
+            default = ""
+            if column.server_default is not None:
+                default = f" DEFAULT {column.server_default.arg}"
+                default += "" if column.nullable else " NOT NULL"
+            connection.execute(
+                sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{default}')
+            )
+    command.stamp(alembic_config(connection), BASELINE)
+
+
+def migrate_database() -> None:
+    """Upgrade the app's database to the newest migration (``flask db upgrade`` does the same).
+
+    A database from before migrations (tables but no ``alembic_version``) is stamped with the
+    baseline first. Nothing runs when the database is already at head, the usual start.
+    """
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    head = schema_head()
+    with db.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        if current == head:
+            return
+        tables = set(sa.inspect(connection).get_table_names())
+        if current is None and "workshop" in tables and "alembic_version" not in tables:
+            _adopt_unversioned(connection)
+            connection.commit()
+    # The configuration ``flask db`` uses, without its logging set-up (the app has its own).
+    config = current_app.extensions["migrate"].migrate.get_config()
+    config.attributes["configure_logging"] = False
+    command.upgrade(config, "head")
+
+
+def _message_queue(config: Any) -> dict[str, Any]:
+    """Socket.IO's options for Redis as message queue when ``REDIS_URL`` is set, else none."""
+    if not config.get("REDIS_URL"):
+        return {}
+    prefix = config.get("REDIS_PREFIX") or "malverkstad"
+    return {"message_queue": config["REDIS_URL"], "channel": f"{prefix}:socketio"}
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -124,7 +193,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
+    # `flask --app workshop db upgrade` (and the rest of Flask-Migrate's commands).
+    Migrate(app, db, directory=str(MIGRATIONS))
     babel.init_app(app, locale_selector=select_locale)
     # Text responses go out compressed (the phone page must stay small on a weak network).
     # Socket.IO never reaches Flask's after_request (Engine.IO answers it before Flask, with its
@@ -146,7 +218,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         async_mode=app.config.get("ASYNC_MODE", "threading"),
         cors_allowed_origins=app.config.get("CORS_ORIGINS"),
         max_http_buffer_size=int(app.config.get("MAX_MESSAGE_SIZE", 128 * 1024)),
+        # Several workers: Socket.IO's emits and disconnects reach every worker through Redis.
+        **_message_queue(app.config),
     )
+    if app.config.get("PROXY_FIX"):
+        # Outside Socket.IO's middleware, so Engine.IO and Flask both see the client's scheme.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -159,8 +241,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 lambda connection, record: _sqlite_pragmas(connection, record, synchronous),
             )
             db.engine.dispose()
-        db.create_all()
-        _add_missing_columns()
+        # MIGRATE_ON_START=0: upgrades only by `flask --app workshop db upgrade`, by the operator.
+        if app.config.get("MIGRATE_ON_START", os.environ.get("MIGRATE_ON_START", "1") != "0"):
+            migrate_database()
         if app.config.get("RETENTION_DAYS") and app.config.get("PURGE_ON_START", True):
             from . import services
 

@@ -98,4 +98,16 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         # Largest Socket.IO message accepted (bytes); the largest legitimate one, a decision
         # with 30 reservations of 1000 characters, is about 70 KB.
         "MAX_MESSAGE_SIZE": int(os.environ.get("MAX_MESSAGE_SIZE", str(128 * 1024))),
+        # Several server processes: Redis carries Socket.IO's messages between them and holds
+        # who is connected, the push lock and the last pushed seq (docs/deploy.md). Unset: one
+        # process keeps all of that in memory, as before.
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # Names this installation's keys and channel, so two installations can share a Redis.
+        "REDIS_PREFIX": os.environ.get("REDIS_PREFIX", "malverkstad"),
+        # Seconds between a worker's heartbeats in Redis; after three missed ones the other
+        # workers forget its sockets (a worker that was killed no longer counts as online).
+        "REDIS_HEARTBEAT": float(os.environ.get("REDIS_HEARTBEAT", "10")),
+        # Behind a reverse proxy: trust this many proxies' X-Forwarded-For/-Proto/-Host/-Port
+        # (the client's address for the login lock-out, https for cookies). 0: none.
+        "PROXY_FIX": int(os.environ.get("PROXY_FIX", "0") or 0),
     }

@@ -3,7 +3,9 @@
 Anonymity is a property of the schema: ``Response`` says who has answered a round (for
 "X av Y har svarat"), ``Ballot`` holds what was answered under a key only the phone can
 recompute. Neither has a timestamp or an insertion-ordered key, and both are stored WITHOUT
-ROWID on SQLite, so row order cannot pair them either.
+ROWID on SQLite, so row order cannot pair them either. (PostgreSQL has no such option: a heap
+keeps rows roughly in insertion order, so a superuser reading raw pages could pair them; the
+app never reads in that order. See tests/test_privacy.py and docs/deploy.md.)
 """
 
 from __future__ import annotations
@@ -65,7 +67,11 @@ class Workshop(db.Model):
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default="utkast")
     anonymous: so.Mapped[bool] = so.mapped_column(default=True)
     current_goal_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("goal.id", use_alter=True, ondelete="SET NULL")
+        # Named (as PostgreSQL would name it) so a migration can drop it: it is added after
+        # both tables exist (use_alter), by its name.
+        sa.ForeignKey(
+            "goal.id", use_alter=True, ondelete="SET NULL", name="workshop_current_goal_id_fkey"
+        )
     )
     timer_ends_at: so.Mapped[dt.datetime | None]
     timer_remaining: so.Mapped[int | None]  # seconds left while paused
@@ -159,7 +165,7 @@ class Proposal(db.Model):
     # In anonymous mode the author is a key only the phone can recompute; in named mode the id.
     author_key: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
     author_participant_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("participant.id", ondelete="SET NULL")
+        sa.ForeignKey("participant.id", ondelete="SET NULL"), index=True
     )
     author_label: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
     status: so.Mapped[str] = so.mapped_column(sa.String(14), default="aktiv")
@@ -214,7 +220,7 @@ class Ballot(db.Model):
     vote_id: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
     # Set only in named mode, which everyone is told about before voting.
     participant_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("participant.id", ondelete="SET NULL")
+        sa.ForeignKey("participant.id", ondelete="SET NULL"), index=True
     )
 
 
@@ -226,8 +232,9 @@ class Response(db.Model):
     round_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("vote_round.id", ondelete="CASCADE"), primary_key=True
     )
+    # Indexed on its own too: erasing or deleting participants finds their rows by it.
     participant_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True
+        sa.ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True, index=True
     )
 
 

@@ -398,7 +398,7 @@ def logout(facilitator_id: int) -> Facilitator | None:
 
 
 def get_workshop(workshop_id: int) -> Workshop:
-    workshop = db.session.get(Workshop, workshop_id)
+    workshop = db.session.get(Workshop, workshop_id) if 0 <= workshop_id < 2**31 else None
     if workshop is None:
         raise NotFound(N_("Dialogen finns inte."))
     return workshop
@@ -530,7 +530,7 @@ def add_goals(workshop_id: int, goals: Iterable[domain.GoalInput]) -> list[Goal]
 
 
 def _goal_in(workshop_id: int, goal_id: int) -> Goal:
-    goal = db.session.get(Goal, goal_id)
+    goal = db.session.get(Goal, goal_id) if 0 <= goal_id < 2**31 else None
     if goal is None or goal.workshop_id != workshop_id:
         raise NotFound(N_("Målet finns inte."))
     return goal
@@ -722,6 +722,23 @@ def set_phase(
     dot_budget: Any = None,
 ) -> Goal:
     """Move a goal to another phase; opening the vote takes the method for this goal."""
+    # Read, decide and write as one writer of this process: the row lock taken inside is held
+    # until the commit, which must not wait for WRITE_LOCK while a vote holding WRITE_LOCK waits
+    # for that row (a deadlock PostgreSQL cannot see). Across processes the row lock decides.
+    with WRITE_LOCK:
+        return _set_phase(workshop_id, goal_id, phase, method, dot_budget)
+
+
+def _set_phase(
+    workshop_id: int,
+    goal_id: int,
+    phase: str,
+    method: str | None,
+    dot_budget: Any,
+    *,
+    _retry: bool = True,
+) -> Goal:
+    _lock_workshop(workshop_id)
     goal = _goal_in(workshop_id, goal_id)
     workshop = goal.workshop
     _require_running(workshop)
@@ -764,8 +781,31 @@ def set_phase(
             **({"method": opened.method} if opened is not None else {}),
         },
     )
-    _commit()
+    try:
+        _commit()
+    except IntegrityError:
+        # The same change committed at the same moment (SQLite: the round's unique number);
+        # decide again on what is stored now, which refuses this one as the usual error.
+        if not _retry:
+            raise
+        return _set_phase(workshop_id, goal_id, phase, method, dot_budget, _retry=False)
     return goal
+
+
+def _lock_workshop(workshop_id: int) -> None:
+    """Lock the workshop's row until commit and read everything afresh after it.
+
+    Two requests that read and then decide (e.g. both open a vote round) would otherwise both
+    decide on the same state. On PostgreSQL the second waits here for the first to commit and
+    then sees its result. ``NO KEY UPDATE`` still lets rows that merely refer to the workshop
+    (participants joining, audit entries) be written meanwhile. SQLite has no row locks (this
+    is a plain read): there WRITE_LOCK orders the writers of the one process, and the round's
+    unique number refuses a duplicate from another process at commit.
+    """
+    db.session.execute(
+        sa.select(Workshop.id).where(Workshop.id == workshop_id).with_for_update(key_share=True)
+    )
+    db.session.expire_all()
 
 
 def _open_round(goal: Goal, method: str | None, dot_budget: Any) -> VoteRound:
@@ -917,7 +957,9 @@ def _as_id(value: Any) -> int:
         number = int(value)
     except ValueError:
         raise DomainError(N_("Ogiltigt id."), code="bad_payload") from None
-    if not 0 <= number < 2**63:  # beyond what the database stores: no such row
+    # Beyond what an id column holds (PostgreSQL's integer is 32 bits): no such row. Asking
+    # PostgreSQL for one would fail the statement (and the transaction) instead.
+    if not 0 <= number < 2**31:
         raise DomainError(N_("Ogiltigt id."), code="bad_payload")
     return number
 

@@ -105,15 +105,17 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Start ``python run.py`` as the README does, on a free port and a temporary instance."""
+def server(tmp_path_factory: pytest.TempPathFactory, databases: Any) -> Iterator[Server]:
+    """Start ``python run.py`` as the README does, on a free port and a temporary instance,
+    on a fresh database of the session's kind (SQLite, or PostgreSQL with ``--database``)."""
     instance = tmp_path_factory.mktemp("instance")
+    database = databases.new(instance, migrated=False)  # run.py migrates it, as in production
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "INSTANCE_PATH": str(instance),
-        "DATABASE_URL": f"sqlite:///{instance / 'b.db'}",
+        "DATABASE_URL": database,
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "PUBLIC_URL": url,
