@@ -1,0 +1,269 @@
+"""Load benchmark across workers: redis-server, N gevent workers and nginx, on 127.0.0.1 only.
+
+    .venv/bin/pip install -e ".[production,bench,test]"
+    .venv/bin/python bench/cluster.py --workers-server 1 2 --clients 100 500 1000
+
+The same measurements as ``bench/load.py`` (whose client processes, log-in, vote set-up and
+database check it reuses), against the multi-worker set-up of ``tests/cluster.py``: Debian's
+redis-server, ``--workers-server`` × ``python run.py`` (ASYNC_MODE=gevent, REDIS_URL set, one
+SQLite file in WAL mode) and nginx with the site of docs/deploy.md in front. With one worker the
+message queue and the shared state in Redis are still on, so the first row is the cost of
+clustering itself, to compare with bench/load.py's gevent row.
+
+Every benchmark client comes from 127.0.0.1, and nginx's ``ip_hash`` would send them all to one
+worker; they use WebSocket only (one TCP connection each, sticky by nature), so here nginx
+balances round robin (``ip_hash`` dropped from the guide's upstream), which spreads them as
+ip_hash spreads phones from many addresses. RSS and CPU are summed over the server workers;
+nginx and redis-server are reported apart. A hard timeout (``--timeout``) ends everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path[:0] = [str(BENCH), str(BENCH.parent)]
+
+import load  # noqa: E402  (bench/load.py)
+
+from tests.cluster import Cluster  # noqa: E402
+
+
+class Target:
+    """What bench/load.py's helpers need of a server: its URL, banner and database file."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.url = cluster.url
+        self.db = cluster.db
+        self.banner = cluster.banner
+
+
+def cpu_seconds(procs: list[Any]) -> float:
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except Exception:  # noqa: BLE001 - a process that ended counts nothing more
+            pass
+    return total
+
+
+def rss(procs: list[Any]) -> int:
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_info().rss
+        except Exception:  # noqa: BLE001
+            pass
+    return total
+
+
+async def measure(servers: int, clients: int, args: argparse.Namespace) -> dict[str, Any]:
+    import psutil
+
+    result: dict[str, Any] = {"servers": servers, "clients": clients}
+    folder = Path(tempfile.mkdtemp(prefix=f"bench-cluster-{servers}-{clients}-"))
+    cluster = Cluster(
+        folder,
+        servers,
+        push_interval=args.push_interval,
+        balance="",
+        raise_nofile=load.raise_nofile,
+        env={
+            "DATABASE_URL": f"sqlite:///{folder / 'cluster.db'}",
+            "FACILITATOR_PASSWORD": load.PASSWORD,
+            **({"REDIS_URL": ""} if args.no_redis else {}),
+        },
+    )
+    workers = load.Workers(args.workers)
+    try:
+        cluster.start()
+        target = Target(cluster)
+        procs = [psutil.Process(p.pid) for p in cluster.workers]
+        helpers = [psutil.Process(p.pid) for p in (cluster.nginx, cluster.redis) if p]
+        helpers += [child for proc in helpers for child in proc.children(recursive=True)]
+        fac_cookie, phones = await load.login_and_join(target, clients)  # type: ignore[arg-type]
+        fac, screen, round_id, proposals, seen = await load.open_vote(target, fac_cookie)  # type: ignore[arg-type]
+        workshop, _ = cluster.banner()
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        parts = load.shards(list(range(clients)), args.workers)
+        answers = await loop.run_in_executor(
+            None,
+            workers.run,
+            [
+                {
+                    "kind": "connect",
+                    # --direct: past nginx, each client process to one worker (a diagnosis).
+                    "url": cluster.worker_url(n % servers) if args.direct else cluster.url,
+                    "workshop": workshop,
+                    "phones": [phones[i] for i in part],
+                }
+                for n, part in enumerate(parts)
+            ],
+            args.timeout,
+        )
+        result["connected"] = sum(a["connected"] for a in answers)
+        result["connect_s"] = time.monotonic() - started
+        peak = rss(procs)
+
+        # 1. Paced votes.
+        count = int(args.rate * args.seconds)
+        start = time.monotonic() + 1.0
+        cpu_before, helpers_before = cpu_seconds(procs), cpu_seconds(helpers)
+        wall_before = time.monotonic()
+        jobs = [
+            {
+                "kind": "paced",
+                "start": start,
+                "offset": w / args.rate,
+                "rate": args.rate / args.workers,
+                "count": count // args.workers,
+                "round_id": round_id,
+                "proposals": proposals,
+            }
+            for w in range(len(parts))
+        ]
+        answers = await loop.run_in_executor(None, workers.run, jobs, args.timeout)
+        await asyncio.sleep(1.0)  # the trailing push
+        wall = max(time.monotonic() - wall_before, 1e-9)
+        result["cpu_pct"] = 100 * (cpu_seconds(procs) - cpu_before) / wall
+        result["helpers_cpu_pct"] = 100 * (cpu_seconds(helpers) - helpers_before) / wall
+        peak = max(peak, rss(procs))
+        votes = []
+        for w, answer in enumerate(answers):
+            for vote in answer["votes"]:
+                vote["i"] = parts[w][vote["i"]]
+                votes.append(vote)
+        oks = [v for v in votes if v.get("ok")]
+        latencies = [1000 * (v["acked"] - v["sent"]) for v in oks]
+        result["votes_sent"] = len(votes)
+        result["votes_acked"] = len(oks)
+        result["not_acked"] = {
+            k: sum(1 for v in votes if (v.get("code") or v.get("error")) == k)
+            for k in {v.get("code") or v.get("error") for v in votes if not v.get("ok")}
+        }
+        result["ack_p50"] = load.percentile(latencies, 50)
+        result["ack_p95"] = load.percentile(latencies, 95)
+        result["ack_p99"] = load.percentile(latencies, 99)
+        arrivals = sorted(seen)
+        presenter = []
+        for vote in oks:
+            first = next((t for t, seq in arrivals if seq >= vote["seq"]), float("inf"))
+            presenter.append(1000 * (first - vote["sent"]))
+        result["presenter_p50"] = load.percentile(presenter, 50)
+        result["presenter_p95"] = load.percentile(presenter, 95)
+        result["presenter_max"] = max(presenter) if presenter else float("nan")
+        result["pushes"] = len([t for t, _ in arrivals if t >= start])
+        result["pushes_per_s"] = result["pushes"] / max(time.monotonic() - start, 1e-9)
+        result.update(load.check_database(cluster.db, round_id, phones, votes))
+
+        # 2. Saturation: the cluster's acknowledged throughput.
+        start = time.monotonic() + 0.5
+        answers = await loop.run_in_executor(
+            None,
+            workers.run,
+            [
+                {
+                    "kind": "saturate",
+                    "start": start,
+                    "seconds": args.saturate,
+                    "inflight": max(1, args.inflight // args.workers),
+                    "round_id": round_id,
+                    "proposals": proposals,
+                    "bare": False,
+                }
+                for _ in parts
+            ],
+            args.timeout,
+        )
+        result["throughput"] = sum(a["acked"] for a in answers) / args.saturate
+        result["rss_mb"] = max(peak, rss(procs)) / 2**20
+        await loop.run_in_executor(None, workers.run, [{"kind": "disconnect"}] * len(parts), 60)
+        for client in (fac, screen):
+            await client.disconnect()
+    except Exception as exc:  # noqa: BLE001 - reported in the table
+        result["error"] = f"{type(exc).__name__}: {exc}"
+        result["logs"] = cluster.logs()[-2000:]
+    finally:
+        workers.stop()
+        cluster.stop()
+    return result
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    fmt = load.fmt
+    head = (
+        "| workers | clients | connected | ack p50/p95/p99 ms | presenter p50/p95/max ms | "
+        "pushes/s | lost/dup | workers RSS MB | workers CPU % | nginx+redis CPU % | acks/s |"
+    )
+    lines = [head, "|" + "---|" * 11]
+    for r in results:
+        if "error" in r and "throughput" not in r:
+            lines.append(
+                f"| {r['servers']} | {r['clients']} | {fmt(r.get('connected'))} | "
+                f"failed: {r['error']} | | | | | | | |"
+            )
+            continue
+        lines.append(
+            f"| {r['servers']} | {r['clients']} | {fmt(r.get('connected'))} | "
+            f"{fmt(r.get('ack_p50'))}/{fmt(r.get('ack_p95'))}/{fmt(r.get('ack_p99'))} | "
+            f"{fmt(r.get('presenter_p50'))}/{fmt(r.get('presenter_p95'))}/"
+            f"{fmt(r.get('presenter_max'))} | {fmt(r.get('pushes_per_s'), 1)} | "
+            f"{fmt(r.get('lost'))}/{fmt(r.get('duplicated'))} | {fmt(r.get('rss_mb'))} | "
+            f"{fmt(r.get('cpu_pct'))} | {fmt(r.get('helpers_cpu_pct'))} | "
+            f"{fmt(r.get('throughput'))} |"
+        )
+    return "\n".join(lines)
+
+
+async def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
+    results = []
+    for servers in args.workers_server:
+        for clients in args.clients:
+            print(f"== {servers} worker(s), {clients} clients …", flush=True)
+            result = await measure(servers, clients, args)
+            print(json.dumps(result, default=str), flush=True)
+            results.append(result)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers-server", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--clients", type=int, nargs="+", default=[100, 500, 1000])
+    parser.add_argument("--rate", type=float, default=200.0, help="votes per second")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the paced phase")
+    parser.add_argument("--saturate", type=float, default=5.0, help="length of the max phase")
+    parser.add_argument("--inflight", type=int, default=64, help="votes in flight at most")
+    parser.add_argument("--workers", type=int, default=2, help="client processes")
+    parser.add_argument("--push-interval", type=float, default=0.25)
+    parser.add_argument(
+        "--direct", action="store_true", help="phones connect to the workers, not nginx"
+    )
+    parser.add_argument(
+        "--no-redis", action="store_true", help="without REDIS_URL (meaningful for 1 worker)"
+    )
+    parser.add_argument("--timeout", type=float, default=1800.0, help="hard limit, seconds")
+    args = parser.parse_args()
+    load.raise_nofile()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))  # runs the cleanups
+    signal.signal(signal.SIGALRM, lambda *_: sys.exit("bench: hard timeout reached"))
+    signal.alarm(int(args.timeout))
+    results = asyncio.run(run_all(args))
+    print()
+    print(table(results))
+    print(load.TARGETS)
+
+
+if __name__ == "__main__":
+    main()
