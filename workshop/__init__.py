@@ -14,6 +14,7 @@ from flask_migrate import Migrate
 
 from . import config as config_module
 from .extensions import babel, compress, csrf, db, socketio
+from .sessions import RememberingSessionInterface
 
 COMPRESS_MIMETYPES = [
     "text/html",
@@ -192,6 +193,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config_module.from_environment(instance))
     if test_config:
         app.config.update(test_config)
+    app.session_interface = RememberingSessionInterface()
 
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)

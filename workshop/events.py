@@ -210,7 +210,7 @@ def on_vote_cast(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]:
     one, is acknowledged without a change (and without a push).
     """
     outcome = services.cast_vote(
-        _participant(conn),
+        conn.participant_id,
         payload.get("round_id"),
         payload.get("secret"),
         payload.get("answers"),
