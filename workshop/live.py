@@ -233,18 +233,18 @@ def send_state(workshop_id: int) -> None:
             prev_seq = _pushed_seq.get(workshop_id)
             _pushed_seq[workshop_id] = workshop.seq
             locales = locales_of(workshop_id)
-        for locale in locales:
-            with force_locale(locale):
-                public = state.public_state(workshop)
-                public["people"]["online"] = online
-                public["prev_seq"] = prev_seq
-                socketio.emit("state", public, to=room(workshop_id, "screen", locale))
-                socketio.emit("state", public, to=room(workshop_id, "people", locale))
-                socketio.sleep(0)  # let waiting handlers (acks) run between the snapshots
-                full = state.facilitator_state(workshop)
-                full["people"]["online"] = online
-                full["prev_seq"] = prev_seq
-                socketio.emit("state", full, to=room(workshop_id, "facilitator", locale))
+        with state.one_push():  # tallies and lists once, labels per language
+            for locale in locales:
+                with force_locale(locale):
+                    public = state.public_state(workshop)
+                    public["people"]["online"] = online
+                    public["prev_seq"] = prev_seq
+                    socketio.emit("state", public, to=room(workshop_id, "screen", locale))
+                    socketio.emit("state", public, to=room(workshop_id, "people", locale))
+                    socketio.sleep(0)  # let waiting handlers (acks) run between the snapshots
+                    full = state.facilitator_state(workshop, public)
+                    full["prev_seq"] = prev_seq
+                    socketio.emit("state", full, to=room(workshop_id, "facilitator", locale))
 
 
 # --- Several workers: shared state in Redis (REDIS_URL) ----------------------------------------

@@ -17,10 +17,10 @@ import secrets
 import sqlite3
 import threading
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
@@ -1622,6 +1622,25 @@ def workshop_record(
 
 def list_workshops() -> list[Workshop]:
     return list(db.session.scalars(sa.select(Workshop).order_by(Workshop.created_at.desc())))
+
+
+class PersonRow(Protocol):
+    """What the console lists of a participant (a row of ``participant_rows``)."""
+
+    id: int
+    display_name: str | None
+    role: str
+    left: bool
+
+
+def participant_rows(workshop_id: int) -> Sequence[PersonRow]:
+    """Return id, name, role and left of the workshop's participants, without loading objects."""
+    p = Participant.__table__
+    return db.session.execute(
+        sa.select(p.c.id, p.c.display_name, p.c.role, p.c.left)
+        .where(p.c.workshop_id == workshop_id, p.c.removed.is_(False))
+        .order_by(p.c.id)
+    ).all()  # type: ignore[return-value]
 
 
 def participants(workshop: Workshop) -> list[Participant]:

@@ -6,13 +6,47 @@ before the facilitator reveals it; the facilitator's snapshot adds what only the
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from flask_babel import gettext
 
 from . import domain, services
 from .models import Goal, Participant, Proposal, VoteRound, Workshop, utcnow
+
+T = TypeVar("T")
+
+# Within one push the same tally, progress and people list serve every audience and language.
+_snapshot: contextvars.ContextVar[dict[tuple[Any, ...], Any] | None] = contextvars.ContextVar(
+    "snapshot", default=None
+)
+
+
+@contextlib.contextmanager
+def one_push() -> Iterator[None]:
+    """Compute each count, tally and list once for all snapshots built inside the block.
+
+    A push builds a public and a facilitator snapshot per language; with thousands of phones
+    the tally and the people list are most of that work, and they do not depend on the
+    language. Outside the block nothing is remembered.
+    """
+    token = _snapshot.set({})
+    try:
+        yield
+    finally:
+        _snapshot.reset(token)
+
+
+def _once(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    memo = _snapshot.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 def _ms(value: dt.datetime | None) -> int | None:
@@ -58,7 +92,9 @@ def _goal_data(goal: Goal, total: int) -> dict[str, Any]:
 
 def _vote_data(vote_round: VoteRound, goal: Goal) -> dict[str, Any]:
     by_id = {p.id: p for p in goal.proposals}
-    answered, total = services.round_progress(vote_round)
+    answered, total = _once(
+        ("progress", vote_round.id), lambda: services.round_progress(vote_round)
+    )
     method = domain.VoteMethod(vote_round.method)
     return {
         "round_id": vote_round.id,
@@ -74,7 +110,7 @@ def _vote_data(vote_round: VoteRound, goal: Goal) -> dict[str, Any]:
 
 
 def results_data(vote_round: VoteRound, goal: Goal) -> dict[str, Any]:
-    tally = services.round_tally(vote_round)
+    tally = _once(("tally", vote_round.id), lambda: services.round_tally(vote_round))
     labels = {p.id: p.label for p in goal.proposals}
     data = tally.to_dict()
     data["text"] = domain.describe_tally(data, labels, gettext)
@@ -112,7 +148,9 @@ def public_state(workshop: Workshop) -> dict[str, Any]:
             "goal_count": len(goals),
         },
         "timer": {"ends_at": _ms(workshop.timer_ends_at)},
-        "people": {"count": len(services.eligible_ids(workshop))},
+        "people": {
+            "count": _once(("eligible", workshop.id), lambda: len(services.eligible_ids(workshop)))
+        },
         "goal": None,
         "proposals": [],
         "vote": None,
@@ -139,11 +177,15 @@ def public_state(workshop: Workshop) -> dict[str, Any]:
     return state
 
 
-def facilitator_state(workshop: Workshop) -> dict[str, Any]:
-    """Return the public snapshot plus the console's extras: all proposals, live tally, people."""
-    state = public_state(workshop)
+def facilitator_state(workshop: Workshop, public: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the public snapshot plus the console's extras: all proposals, live tally, people.
+
+    ``public`` is the public snapshot when the caller has just built it (it is not changed).
+    """
+    state = dict(public) if public is not None else public_state(workshop)
+    state["people"] = dict(state["people"])
     goal = next((g for g in workshop.goals if g.id == workshop.current_goal_id), None)
-    people = services.participants(workshop)
+    people = _once(("people", workshop.id), lambda: services.participant_rows(workshop.id))
     state["agenda"] = [
         {
             "id": g.id,
@@ -157,7 +199,9 @@ def facilitator_state(workshop: Workshop) -> dict[str, Any]:
         for g in workshop.goals
     ]
     state["all_proposals"] = [proposal_data(p, full=True) for p in goal.proposals] if goal else []
-    state["participants"] = [_person(p, workshop.anonymous) for p in people]
+    state["participants"] = _once(
+        ("people_data", workshop.id), lambda: [_person(p, workshop.anonymous) for p in people]
+    )
     state["people"]["observers"] = sum(1 for p in people if p.role == "observator" and not p.left)
     state["parking"] = [
         {"id": item.id, "text": item.text, "goal_id": item.goal_id} for item in workshop.parking
@@ -199,7 +243,7 @@ def named_votes(vote_round: VoteRound, goal: Goal) -> list[dict[str, str]]:
     return rows
 
 
-def _person(participant: Participant, anonymous: bool) -> dict[str, Any]:
+def _person(participant: services.PersonRow, anonymous: bool) -> dict[str, Any]:
     return {
         "id": participant.id,
         "name": "" if anonymous else (participant.display_name or ""),
