@@ -979,23 +979,37 @@ def _moderatable(proposal: Proposal) -> None:
         raise DomainError(N_("Stäng röstningen innan förslagen ändras."), code="wrong_phase")
 
 
-def edit_proposal(workshop_id: int, proposal_id: Any, raw: Mapping[str, Any]) -> Proposal:
-    """Change a proposal's wording; the first original stays with it."""
+@contextlib.contextmanager
+def _moderating(
+    workshop_id: int, proposal_id: Any, action: str
+) -> Iterator[tuple[Proposal, dict[str, Any]]]:
+    """Find a proposal the facilitator may change now, let the block change it, then commit.
+
+    The block gets the proposal and the audit details to add to; after it the workshop's seq
+    advances and the action is logged in the same transaction. An error leaves nothing done.
+    """
     proposal = _proposal_in(workshop_id, proposal_id)
     _moderatable(proposal)
-    data = domain.validate_proposal(raw).to_dict()
-    if proposal.original is None:
-        proposal.original = {
-            **proposal.fields,
-            "kind": proposal.kind,
-            "criteria": dict(proposal.criteria),
-        }
-    proposal.criteria = data.pop("criteria")
-    proposal.kind = data.pop("kind")
-    proposal.fields = data
+    details: dict[str, Any] = {"goal": proposal.goal.number, "proposal": proposal.label}
+    yield proposal, details
     _bump(proposal.goal.workshop)
-    audit(workshop_id, "proposal_edit", {"goal": proposal.goal.number, "proposal": proposal.label})
+    audit(workshop_id, action, details)
     _commit()
+
+
+def edit_proposal(workshop_id: int, proposal_id: Any, raw: Mapping[str, Any]) -> Proposal:
+    """Change a proposal's wording; the first original stays with it."""
+    with _moderating(workshop_id, proposal_id, "proposal_edit") as (proposal, _details):
+        data = domain.validate_proposal(raw).to_dict()
+        if proposal.original is None:
+            proposal.original = {
+                **proposal.fields,
+                "kind": proposal.kind,
+                "criteria": dict(proposal.criteria),
+            }
+        proposal.criteria = data.pop("criteria")
+        proposal.kind = data.pop("kind")
+        proposal.fields = data
     return proposal
 
 
@@ -1048,57 +1062,36 @@ def merge_proposals(
 
 def hide_proposal(workshop_id: int, proposal_id: Any, reason: Any) -> Proposal:
     """Hide a proposal from the room with a reason; it stays in the export's appendix."""
-    proposal = _proposal_in(workshop_id, proposal_id)
-    _moderatable(proposal)
-    proposal.hidden_reason = _text(
-        reason, MAX_REASON, N_("Ange ett skäl, t.ex. dubblett."), required=True
-    )
-    proposal.status = "dold"
-    _bump(proposal.goal.workshop)
-    audit(
-        workshop_id,
-        "proposal_hide",
-        {
-            "goal": proposal.goal.number,
-            "proposal": proposal.label,
-            "reason": proposal.hidden_reason,
-        },
-    )
-    _commit()
+    with _moderating(workshop_id, proposal_id, "proposal_hide") as (proposal, details):
+        proposal.hidden_reason = _text(
+            reason, MAX_REASON, N_("Ange ett skäl, t.ex. dubblett."), required=True
+        )
+        proposal.status = "dold"
+        details["reason"] = proposal.hidden_reason
     return proposal
 
 
 def restore_proposal(workshop_id: int, proposal_id: Any) -> Proposal:
     """Show a hidden or parked proposal again."""
-    proposal = _proposal_in(workshop_id, proposal_id)
-    _moderatable(proposal)
-    if proposal.status not in ("dold", "parkerad"):
-        raise DomainError(N_("Förslaget är redan aktivt."), code="bad_state")
-    proposal.status, proposal.hidden_reason = "aktiv", ""
-    _bump(proposal.goal.workshop)
-    audit(
-        workshop_id, "proposal_restore", {"goal": proposal.goal.number, "proposal": proposal.label}
-    )
-    _commit()
+    with _moderating(workshop_id, proposal_id, "proposal_restore") as (proposal, _details):
+        if proposal.status not in ("dold", "parkerad"):
+            raise DomainError(N_("Förslaget är redan aktivt."), code="bad_state")
+        proposal.status, proposal.hidden_reason = "aktiv", ""
     return proposal
 
 
 def park_proposal(workshop_id: int, proposal_id: Any) -> ParkingItem:
     """Move a proposal to the parking lot, which the export carries."""
-    proposal = _proposal_in(workshop_id, proposal_id)
-    _moderatable(proposal)
-    text = proposal.fields.get("what") or proposal.fields.get("rationale") or ""
-    item = ParkingItem(
-        workshop_id=workshop_id,
-        goal_id=proposal.goal_id,
-        source_proposal_id=proposal.id,
-        text=f"{proposal.label}: {text}"[:MAX_PARKING],
-    )
-    proposal.status = "parkerad"
-    db.session.add(item)
-    _bump(proposal.goal.workshop)
-    audit(workshop_id, "proposal_park", {"goal": proposal.goal.number, "proposal": proposal.label})
-    _commit()
+    with _moderating(workshop_id, proposal_id, "proposal_park") as (proposal, _details):
+        text = proposal.fields.get("what") or proposal.fields.get("rationale") or ""
+        item = ParkingItem(
+            workshop_id=workshop_id,
+            goal_id=proposal.goal_id,
+            source_proposal_id=proposal.id,
+            text=f"{proposal.label}: {text}"[:MAX_PARKING],
+        )
+        proposal.status = "parkerad"
+        db.session.add(item)
     return item
 
 
