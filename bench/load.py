@@ -491,6 +491,28 @@ def check_database(db: Path, round_id: int, phones: list[dict[str, Any]], votes:
     return {"lost": lost, "duplicated": duplicated, "ballots": len(rows), "voters": len(last_acked)}
 
 
+async def saturate(workers: Any, count: int, args: argparse.Namespace, **job: Any) -> float:
+    """Keep ``--inflight`` votes in flight from every worker for ``--saturate`` seconds.
+
+    Return the acknowledgements per second; ``job`` says what to send (``bare`` or the
+    round and proposals of the real server).
+    """
+    start = time.monotonic() + 0.5
+    jobs = [
+        {
+            "kind": "saturate",
+            "start": start,
+            "seconds": args.saturate,
+            "inflight": max(1, args.inflight // args.workers),
+            **job,
+        }
+        for _ in range(count)
+    ]
+    loop = asyncio.get_running_loop()
+    answers = await loop.run_in_executor(None, workers.run, jobs, args.timeout)
+    return sum(a["acked"] for a in answers) / args.saturate
+
+
 async def measure(mode: str, clients: int, args: argparse.Namespace) -> dict[str, Any]:
     import psutil
 
@@ -584,25 +606,9 @@ async def measure(mode: str, clients: int, args: argparse.Namespace) -> dict[str
         result.update(check_database(server.db, round_id, phones, votes))
 
         # 2. Saturation: the server's acknowledged throughput.
-        start = time.monotonic() + 0.5
-        answers = await loop.run_in_executor(
-            None,
-            workers.run,
-            [
-                {
-                    "kind": "saturate",
-                    "start": start,
-                    "seconds": args.saturate,
-                    "inflight": max(1, args.inflight // args.workers),
-                    "round_id": round_id,
-                    "proposals": proposals,
-                    "bare": False,
-                }
-                for _ in parts
-            ],
-            args.timeout,
+        result["throughput"] = await saturate(
+            workers, len(parts), args, round_id=round_id, proposals=proposals, bare=False
         )
-        result["throughput"] = sum(a["acked"] for a in answers) / args.saturate
         rss = max(rss, proc.memory_info().rss)
         result["rss_mb"] = rss / 2**20
         await loop.run_in_executor(None, workers.run, [{"kind": "disconnect"}] * len(parts), 60)
@@ -628,23 +634,7 @@ async def measure(mode: str, clients: int, args: argparse.Namespace) -> dict[str
             args.timeout,
         )
         result["bare_connected"] = sum(a["connected"] for a in answers)
-        start = time.monotonic() + 0.5
-        answers = await loop.run_in_executor(
-            None,
-            workers.run,
-            [
-                {
-                    "kind": "saturate",
-                    "start": start,
-                    "seconds": args.saturate,
-                    "inflight": max(1, args.inflight // args.workers),
-                    "bare": True,
-                }
-                for _ in parts
-            ],
-            args.timeout,
-        )
-        result["bare_throughput"] = sum(a["acked"] for a in answers) / args.saturate
+        result["bare_throughput"] = await saturate(workers, len(parts), args, bare=True)
         result["ratio"] = result["throughput"] / max(result["bare_throughput"], 1e-9)
         await loop.run_in_executor(None, workers.run, [{"kind": "disconnect"}] * len(parts), 60)
     except Exception as exc:  # noqa: BLE001 - reported in the table
