@@ -267,3 +267,39 @@ def test_pushes_chain_prev_seq_so_a_missed_one_shows(app: Flask, vote: Vote) -> 
     # state:get (what the phone asks for on a gap) answers with the whole current state.
     vote.phone.sio = connect(app, vote.phone.http, vote.workshop_id, "people")
     assert vote.phone.state()["state"]["seq"] == missed_then_next[-1]["seq"]
+
+
+@pytest.mark.parametrize("change", ["new", "changed"])
+def test_a_vote_racing_the_close_of_its_round_is_refused_not_stored(
+    app: Flask, vote: Vote, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """The facilitator closes the vote after a ballot was read and checked, before it is written.
+
+    The ballot must then be refused as arriving after the close, not land in the closed round.
+    """
+    if change == "changed":
+        assert vote.phone.emit("vote:cast", vote.ballot(2, rev=1))["ok"]
+    before = vote.rows()
+    read_context = services._VoteSQL.context
+
+    def read_then_close(self: Any, params: dict[str, Any]) -> Any:
+        found = read_context(self, params)
+
+        def close() -> None:  # another request, committed between the read and the write
+            with app.app_context():
+                services.set_phase(vote.workshop_id, vote.goal_id, "resultat")
+                db.session.remove()
+
+        closer = threading.Thread(target=close)
+        closer.start()
+        closer.join(timeout=30)
+        return found
+
+    monkeypatch.setattr(services._VoteSQL, "context", read_then_close)
+    ack = vote.phone.emit("vote:cast", vote.ballot(5, rev=2))
+    monkeypatch.undo()
+    assert ack["ok"] is False and ack["code"] == "closed", ack
+    assert vote.rows() == before
+    state = vote.fac_state()
+    assert state["goal"]["phase"] == "resultat"
+    assert state["vote"]["answered"] == len(before)

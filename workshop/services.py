@@ -1229,11 +1229,14 @@ def _vote_statements() -> dict[str, Any]:
         "response": rs.insert().values(
             round_id=sa.bindparam("b_round_id"), participant_id=sa.bindparam("b_participant_id")
         ),
-        # In SQL: concurrent votes never share a seq.
+        # In SQL: concurrent votes never share a seq. It is the first write, so from here to
+        # the commit this transaction holds the workshop (a row lock on PostgreSQL, the write
+        # lock on SQLite): a phase change cannot commit in between.
         "seq": w.update()
         .where(w.c.id == sa.bindparam("workshop_id"))
         .values(seq=w.c.seq + sa.literal_column("1"))
-        .returning(w.c.seq),
+        .returning(w.c.seq, w.c.status, w.c.current_goal_id),
+        "round_status": sa.select(r.c.status).where(r.c.id == round_id),
     }
 
 
@@ -1260,15 +1263,20 @@ class _VoteSQL:
         cursor.execute(compiled.string, tuple(params[n] for n in compiled.positiontup or ()))
         return cursor
 
+    def first(self, name: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        """Run a statement and return its first row, finishing the statement."""
+        rows = self(name, params).fetchall()  # a statement left open would pin a snapshot
+        return tuple(rows[0]) if rows else None
+
     def context(self, params: dict[str, Any]) -> dict[str, Any] | None:
         result = self("context", params)
         if not self.raw:
             row = result.first()
             return None if row is None else row._asdict()
-        values = result.fetchone()
-        if values is None:
+        rows = result.fetchall()
+        if not rows:
             return None
-        row = dict(zip([d[0] for d in result.description], values, strict=True))
+        row = dict(zip([d[0] for d in result.description], rows[0], strict=True))
         if row["proposal_ids"] is not None:
             row["proposal_ids"] = json.loads(row["proposal_ids"])
         return row
@@ -1356,6 +1364,12 @@ def cast_vote(
     stored, seq = True, row.seq
     with WRITE_LOCK:
         try:
+            # The round may have closed since the read above: decide again, holding the workshop.
+            seq, status, current_goal_id = run.first("seq", {"workshop_id": row.workshop_id})
+            (round_status,) = run.first("round_status", {"round_id": row.round_id})
+            if status != "pagar" or round_status != "oppen" or current_goal_id != row.goal_id:
+                db.session.rollback()
+                raise DomainError(N_("Röstningen är stängd."), code="closed")
             if has_ballot:
                 result = run(
                     "change",
@@ -1379,7 +1393,6 @@ def cast_vote(
                 run("ballot", values)
                 run("response", {"b_round_id": row.round_id, "b_participant_id": participant_id})
             if stored:
-                (seq,) = run("seq", {"workshop_id": row.workshop_id}).fetchone()
                 db.session.commit()
         except (IntegrityError, sqlite3.IntegrityError):
             # The same ballot (or this person's answer) was stored at the same moment, e.g.
