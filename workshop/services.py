@@ -614,8 +614,12 @@ def reopen_workshop(workshop_id: int) -> Workshop:
 
 
 def _bump(workshop: Workshop) -> None:
-    """Advance the workshop's sequence number; every broadcast carries it."""
-    workshop.seq = (workshop.seq or 0) + 1
+    """Advance the workshop's sequence number; every broadcast carries it.
+
+    In SQL (``seq = seq + 1`` at flush), so two processes changing one workshop at the same
+    moment never hand out the same number; the new value is read back after the commit.
+    """
+    workshop.seq = Workshop.seq + 1
 
 
 def _require_running(workshop: Workshop) -> None:
