@@ -519,3 +519,10 @@ def test_cli_refuses_a_bad_account(app: Flask, username: str, password: str, mes
     with app.app_context():
         names = db.session.scalars(sa.select(Facilitator.username)).all()
     assert names == ["samtalsledare"]
+
+
+@pytest.mark.parametrize("path", ["/f/{}", "/f/{}/sammanstallning", "/f/{}/export.docx"])
+def test_a_workshop_id_beyond_the_database_is_not_found(logged_in: FlaskClient, path: str) -> None:
+    """An id no integer column holds is an unknown workshop on every database, not an error."""
+    for workshop_id in (2**31, 2**63 + 5):
+        assert logged_in.get(path.format(workshop_id)).status_code == 404

@@ -104,9 +104,10 @@ def test_lookup_over_http(server: Any) -> None:
 
 def test_a_slow_server_does_not_block(server: Any) -> None:
     server.handler.delay = 2.0
-    started = time.monotonic()
+    # The server would answer with a value after 2 s: "not reached" means the client gave up
+    # at its 0.3 s timeout instead of waiting.
     result = kolada.lookup("N00090", "0665", base_url=server.base, timeout=0.3)
-    assert time.monotonic() - started < 1.5
+    assert result.value is None
     assert result.error == kolada.NOT_REACHED
 
 
@@ -150,8 +151,9 @@ def test_view_survives_a_slow_kolada(
     server.handler.delay = 2.0
     app.config.update(KOLADA_ENABLED=True, KOLADA_URL=server.base, KOLADA_TIMEOUT=0.3)
     auth.login()
-    started = time.monotonic()
+    # The server answers with a real value after 2 s; the page saying Kolada could not be
+    # reached shows it gave up at its timeout instead of waiting (no wall-clock assertion: a
+    # loaded machine makes those flaky).
     response = client.get(f"/f/{workshop_id}/uppfoljning/{goal_id}/kolada?kpi=N00090")
-    assert time.monotonic() - started < 1.5
     assert response.status_code == 200
     assert "Kolada kunde inte nås just nu." in response.get_data(as_text=True)

@@ -116,7 +116,8 @@ def _safe_next(target: str | None) -> str:
 
 
 def _workshop_or_404(workshop_id: int) -> Workshop:
-    workshop = db.session.get(Workshop, workshop_id)
+    # An id beyond the column's 32 bits names no workshop (and PostgreSQL would refuse to look).
+    workshop = db.session.get(Workshop, workshop_id) if workshop_id < 2**31 else None
     if workshop is None:
         abort(404)
     return workshop
