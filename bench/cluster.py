@@ -40,9 +40,9 @@ from tests.cluster import Cluster  # noqa: E402
 class Target:
     """What bench/load.py's helpers need of a server: its URL, banner and database file."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, database_url: str | None = None) -> None:
         self.url = cluster.url
-        self.db = cluster.db
+        self.db: Path | str = database_url or cluster.db
         self.banner = cluster.banner
 
 
@@ -72,6 +72,7 @@ async def measure(servers: int, clients: int, args: argparse.Namespace) -> dict[
 
     result: dict[str, Any] = {"servers": servers, "clients": clients}
     folder = Path(tempfile.mkdtemp(prefix=f"bench-cluster-{servers}-{clients}-"))
+    database_url = args.postgres.create_database() if args.postgres else None
     cluster = Cluster(
         folder,
         servers,
@@ -79,7 +80,7 @@ async def measure(servers: int, clients: int, args: argparse.Namespace) -> dict[
         balance="",
         raise_nofile=load.raise_nofile,
         env={
-            "DATABASE_URL": f"sqlite:///{folder / 'cluster.db'}",
+            "DATABASE_URL": database_url or f"sqlite:///{folder / 'cluster.db'}",
             "FACILITATOR_PASSWORD": load.PASSWORD,
             **({"REDIS_URL": ""} if args.no_redis else {}),
         },
@@ -87,7 +88,7 @@ async def measure(servers: int, clients: int, args: argparse.Namespace) -> dict[
     workers = load.Workers(args.workers)
     try:
         cluster.start()
-        target = Target(cluster)
+        target = Target(cluster, database_url)
         procs = [psutil.Process(p.pid) for p in cluster.workers]
         helpers = [psutil.Process(p.pid) for p in (cluster.nginx, cluster.redis) if p]
         helpers += [child for proc in helpers for child in proc.children(recursive=True)]
@@ -165,7 +166,7 @@ async def measure(servers: int, clients: int, args: argparse.Namespace) -> dict[
         result["presenter_max"] = max(presenter) if presenter else float("nan")
         result["pushes"] = len([t for t, _ in arrivals if t >= start])
         result["pushes_per_s"] = result["pushes"] / max(time.monotonic() - start, 1e-9)
-        result.update(load.check_database(cluster.db, round_id, phones, votes))
+        result.update(load.check_database(target.db, round_id, phones, votes))
 
         # 2. Saturation: the cluster's acknowledged throughput.
         start = time.monotonic() + 0.5
@@ -253,13 +254,29 @@ def main() -> None:
     parser.add_argument(
         "--no-redis", action="store_true", help="without REDIS_URL (meaningful for 1 worker)"
     )
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="one SQLite file shared by the workers, or a throwaway PostgreSQL server "
+        "(Debian's postgresql, started in a temporary folder as tests/postgres.py does)",
+    )
     parser.add_argument("--timeout", type=float, default=1800.0, help="hard limit, seconds")
     args = parser.parse_args()
     load.raise_nofile()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))  # runs the cleanups
     signal.signal(signal.SIGALRM, lambda *_: sys.exit("bench: hard timeout reached"))
     signal.alarm(int(args.timeout))
-    results = asyncio.run(run_all(args))
+    args.postgres = None
+    if args.database == "postgresql":
+        from tests.postgres import PostgresServer
+
+        args.postgres = PostgresServer(durable=True).start()
+    try:
+        results = asyncio.run(run_all(args))
+    finally:
+        if args.postgres is not None:
+            args.postgres.stop()
     print()
     print(table(results))
     print(load.TARGETS)

@@ -452,16 +452,29 @@ async def open_vote(server: Server, fac_cookie: str) -> tuple[Any, Any, int, lis
     return fac, screen, round_id, proposals, seen
 
 
-def check_database(db: Path, round_id: int, phones: list[dict[str, Any]], votes: list) -> dict:
-    """Compare what was acknowledged with what the database holds."""
-    import hashlib
+def _read_round(db: Path | str, round_id: int) -> tuple[list[Any], int]:
+    """Read a round's ballots and the count of its responses in one snapshot.
 
-    last_acked: dict[int, dict[str, Any]] = {}
-    for vote in votes:
-        if vote.get("ok"):
-            best = last_acked.get(vote["i"])
-            if best is None or vote["rev"] > best["rev"]:
-                last_acked[vote["i"]] = vote
+    ``db`` is a SQLite file, or a database URL (e.g. PostgreSQL for bench/cluster.py).
+    """
+    if isinstance(db, str) and not db.startswith("sqlite"):
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(db, poolclass=sa.NullPool)
+        try:
+            with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+                rows = conn.execute(
+                    sa.text("SELECT key, answers, rev, vote_id FROM ballot WHERE round_id = :r"),
+                    {"r": round_id},
+                ).all()
+                responses = conn.execute(
+                    sa.text("SELECT count(*) FROM response WHERE round_id = :r"), {"r": round_id}
+                ).scalar_one()
+        finally:
+            engine.dispose()
+        return [(k, a if isinstance(a, str) else json.dumps(a), r, v) for k, a, r, v in rows], int(
+            responses
+        )
     connection = sqlite3.connect(db, isolation_level=None)
     try:
         connection.execute("BEGIN")  # one snapshot for both tables
@@ -474,6 +487,22 @@ def check_database(db: Path, round_id: int, phones: list[dict[str, Any]], votes:
         connection.execute("COMMIT")
     finally:
         connection.close()
+    return rows, responses
+
+
+def check_database(
+    db: Path | str, round_id: int, phones: list[dict[str, Any]], votes: list
+) -> dict:
+    """Compare what was acknowledged with what the database holds."""
+    import hashlib
+
+    last_acked: dict[int, dict[str, Any]] = {}
+    for vote in votes:
+        if vote.get("ok"):
+            best = last_acked.get(vote["i"])
+            if best is None or vote["rev"] > best["rev"]:
+                last_acked[vote["i"]] = vote
+    rows, responses = _read_round(db, round_id)
     by_key: dict[str, list[Any]] = {}
     for row in rows:
         by_key.setdefault(row[0], []).append(row)

@@ -30,9 +30,19 @@ SECRET = "cluster-secret-shared-by-all-workers"
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """Return ``count`` distinct free ports: all held open at once, so none is handed out twice."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def guide_site() -> str:
@@ -168,9 +178,7 @@ class Cluster:
         self.count = workers
         self.balance = balance
         self.raise_nofile = raise_nofile
-        self.redis_port = free_port()
-        self.ports = [free_port() for _ in range(workers)]
-        self.port = free_port()
+        self.redis_port, self.port, *self.ports = free_ports(workers + 2)
         self.url = f"http://127.0.0.1:{self.port}"
         self.db = folder / "cluster.db"
         self.env = {

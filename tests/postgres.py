@@ -58,7 +58,9 @@ class PostgresServer:
 
     TEMPLATE = "malverkstad_template"
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        # Tests run without fsync (nothing to keep); a benchmark wants PostgreSQL's defaults.
+        self.durable = durable
         self.bin = bindir()
         self.root = Path(tempfile.mkdtemp(prefix="malverkstad-pg-"))
         self.data = self.root / "data"
@@ -97,9 +99,11 @@ class PostgresServer:
                 f"-k {self.root}",
                 "-c listen_addresses=127.0.0.1",
                 "-c max_connections=300",
-                "-c fsync=off",
-                "-c synchronous_commit=off",
-                "-c full_page_writes=off",
+                *(
+                    []
+                    if self.durable
+                    else ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+                ),
             ]
         )
         self._run(

@@ -1,7 +1,8 @@
 """Durable before acknowledged: kill the real server mid-vote and find every acked vote once.
 
-``python run.py`` runs as a subprocess on a temporary SQLite file. Phones vote as fast as the
-rate limit allows, each vote with a ``vote_id`` and a rising ``rev``; the server is killed with
+``python run.py`` runs as a subprocess on a fresh database of the suite's backend (a SQLite file,
+or a PostgreSQL database with ``--database=postgresql``). Phones vote as fast as the rate limit
+allows, each vote with a ``vote_id`` and a rising ``rev``; the server is killed with
 SIGKILL while votes are in flight, started again, and the database is read directly.
 """
 
@@ -14,7 +15,6 @@ import re
 import secrets
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import requests
 import socketio
+import sqlalchemy as sa
 
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "hållbart-lösenord-7"
@@ -41,14 +42,14 @@ def _free_port() -> int:
 class Server:
     """``python run.py`` on a free port, with a temporary instance folder and database."""
 
-    def __init__(self, instance: Path) -> None:
+    def __init__(self, instance: Path, database_url: str) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.db = instance / "d.db"
+        self.database_url = database_url
         self.log = instance / "server.log"
         self.env = {
             **os.environ,
-            "DATABASE_URL": f"sqlite:///{self.db}",
+            "DATABASE_URL": database_url,
             "INSTANCE_PATH": str(instance),
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
@@ -134,8 +135,8 @@ def open_socket(server: Server, session: requests.Session, **auth: Any) -> socke
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    running = Server(tmp_path)
+def server(tmp_path: Path, database_url: str) -> Iterator[Server]:
+    running = Server(tmp_path, database_url)
     running.start()
     yield running
     running.stop()
@@ -251,13 +252,18 @@ def test_every_acknowledged_vote_survives_sigkill(
     assert total[0] >= 60, "the phones' votes were not acknowledged in time"
 
     server.start()
-    with sqlite3.connect(server.db) as connection:
-        rows = connection.execute(
-            "SELECT key, answers, rev, vote_id FROM ballot WHERE round_id = ?", (round_id,)
-        ).fetchall()
-        responses = connection.execute(
-            "SELECT count(*) FROM response WHERE round_id = ?", (round_id,)
-        ).fetchone()[0]
+    engine = sa.create_engine(server.database_url, poolclass=sa.NullPool)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT key, answers, rev, vote_id FROM ballot WHERE round_id = :r"),
+                {"r": round_id},
+            ).all()
+            responses = connection.execute(
+                sa.text("SELECT count(*) FROM response WHERE round_id = :r"), {"r": round_id}
+            ).scalar_one()
+    finally:
+        engine.dispose()
     by_key: dict[str, list[tuple[Any, ...]]] = {}
     for row in rows:
         by_key.setdefault(row[0], []).append(row)
@@ -273,7 +279,9 @@ def test_every_acknowledged_vote_survives_sigkill(
         assert rev >= payload["rev"], f"phone {index}: rev {rev} < acked {payload['rev']}"
         if rev == payload["rev"]:
             assert vote_id == payload["vote_id"]
-            assert json.loads(answers) == payload["answers"]
+            # SQLite hands the JSON column back as text, PostgreSQL as the decoded value.
+            stored = json.loads(answers) if isinstance(answers, str) else answers
+            assert stored == payload["answers"]
 
     # After the restart a phone resends its last acknowledged vote: a duplicate, not a new one.
     index = next(i for i, payload in enumerate(acked) if payload is not None)
