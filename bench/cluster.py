@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
 import sys
 import tempfile
 import time
@@ -242,11 +241,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers-server", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--clients", type=int, nargs="+", default=[100, 500, 1000])
-    parser.add_argument("--rate", type=float, default=200.0, help="votes per second")
-    parser.add_argument("--seconds", type=float, default=10.0, help="length of the paced phase")
-    parser.add_argument("--saturate", type=float, default=5.0, help="length of the max phase")
-    parser.add_argument("--inflight", type=int, default=64, help="votes in flight at most")
-    parser.add_argument("--workers", type=int, default=2, help="client processes")
+    load.add_load_arguments(parser)
     parser.add_argument("--push-interval", type=float, default=0.25)
     parser.add_argument(
         "--direct", action="store_true", help="phones connect to the workers, not nginx"
@@ -261,12 +256,8 @@ def main() -> None:
         help="one SQLite file shared by the workers, or a throwaway PostgreSQL server "
         "(Debian's postgresql, started in a temporary folder as tests/postgres.py does)",
     )
-    parser.add_argument("--timeout", type=float, default=1800.0, help="hard limit, seconds")
     args = parser.parse_args()
-    load.raise_nofile()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))  # runs the cleanups
-    signal.signal(signal.SIGALRM, lambda *_: sys.exit("bench: hard timeout reached"))
-    signal.alarm(int(args.timeout))
+    load.prepare(args)
     args.postgres = None
     if args.database == "postgresql":
         from tests.postgres import PostgresServer

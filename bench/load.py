@@ -734,6 +734,24 @@ async def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
     return results
 
 
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the paced and saturated phases, shared with bench/cluster.py."""
+    parser.add_argument("--rate", type=float, default=200.0, help="votes per second")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the paced phase")
+    parser.add_argument("--saturate", type=float, default=5.0, help="length of the max phase")
+    parser.add_argument("--inflight", type=int, default=64, help="votes in flight at most")
+    parser.add_argument("--workers", type=int, default=2, help="client processes")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="hard limit, seconds")
+
+
+def prepare(args: argparse.Namespace) -> None:
+    """Allow many sockets, and end the run cleanly on SIGTERM or at the hard timeout."""
+    raise_nofile()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))  # runs the cleanups
+    signal.signal(signal.SIGALRM, lambda *_: sys.exit("bench: hard timeout reached"))
+    signal.alarm(int(args.timeout))
+
+
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--bare-server":
         bare_server(sys.argv[2], int(sys.argv[3]))
@@ -741,17 +759,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[100, 500, 1000, 2000])
     parser.add_argument("--mode", nargs="+", default=["threading", "gevent"])
-    parser.add_argument("--rate", type=float, default=200.0, help="votes per second")
-    parser.add_argument("--seconds", type=float, default=10.0, help="length of the paced phase")
-    parser.add_argument("--saturate", type=float, default=5.0, help="length of the max phase")
-    parser.add_argument("--inflight", type=int, default=64, help="votes in flight at most")
-    parser.add_argument("--workers", type=int, default=2, help="client processes")
-    parser.add_argument("--timeout", type=float, default=1800.0, help="hard limit, seconds")
+    add_load_arguments(parser)
     args = parser.parse_args()
-    raise_nofile()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))  # runs the cleanups
-    signal.signal(signal.SIGALRM, lambda *_: sys.exit("bench: hard timeout reached"))
-    signal.alarm(int(args.timeout))
+    prepare(args)
     results = asyncio.run(run_all(args))
     print()
     print(table(results))

@@ -191,6 +191,19 @@ def push_state(workshop_id: int) -> None:
         socketio.start_background_task(_flush, app, workshop_id, interval)
 
 
+def _push_now(app: Any, workshop_id: int) -> float:
+    """Send a workshop's state from a background task; return how long it took (seconds)."""
+    started = time.monotonic()
+    try:
+        with app.app_context():
+            send_state(workshop_id)
+    except DomainError:
+        pass  # the workshop was deleted meanwhile: nobody to tell
+    except Exception:  # a failed push must not stop the later ones
+        app.logger.exception("push of workshop %s failed", workshop_id)
+    return time.monotonic() - started
+
+
 def _flush(app: Any, workshop_id: int, interval: float) -> None:
     """Push a workshop's state while it has changes, then wait; stop when clean.
 
@@ -204,15 +217,8 @@ def _flush(app: Any, workshop_id: int, interval: float) -> None:
                 _flushing.discard(workshop_id)
                 return
             _dirty.discard(workshop_id)
-        started = time.monotonic()
-        try:
-            with app.app_context():
-                send_state(workshop_id)
-        except DomainError:
-            pass  # the workshop was deleted meanwhile: nobody to tell
-        except Exception:  # a failed push must not stop the later ones
-            app.logger.exception("push of workshop %s failed", workshop_id)
-        socketio.sleep(max(interval, 2 * (time.monotonic() - started)))
+        took = _push_now(app, workshop_id)
+        socketio.sleep(max(interval, 2 * took))
 
 
 def send_state(workshop_id: int) -> None:
@@ -497,15 +503,7 @@ def _flush_cluster(app: Any, cluster: Cluster, workshop_id: int, interval: float
             socketio.sleep(min(max(value / 1000, 0.01), interval))
             continue
         token, covered = value  # every change counted up to ``covered`` is committed
-        started = time.monotonic()
-        try:
-            with app.app_context():
-                send_state(workshop_id)
-        except DomainError:
-            pass  # the workshop was deleted meanwhile: nobody to tell
-        except Exception:  # a failed push must not stop the later ones
-            app.logger.exception("push of workshop %s failed", workshop_id)
-        took = time.monotonic() - started
+        took = _push_now(app, workshop_id)
         hold = max(interval, 2 * took) - took
         try:
             cluster.done(workshop_id, token, covered, hold)
