@@ -805,13 +805,24 @@ def _lock_workshop(workshop_id: int) -> None:
     Two requests that read and then decide (e.g. both open a vote round) would otherwise both
     decide on the same state. On PostgreSQL the second waits here for the first to commit and
     then sees its result. ``NO KEY UPDATE`` still lets rows that merely refer to the workshop
-    (participants joining, audit entries) be written meanwhile. SQLite has no row locks (this
-    is a plain read): there WRITE_LOCK orders the writers of the one process, and the round's
-    unique number refuses a duplicate from another process at commit.
+    (participants joining, audit entries) be written meanwhile. SQLite has no row locks: a
+    write (of the unchanged seq) opens the transaction and takes the database's write lock
+    now, so every read that follows sees the latest commit and no other process can commit
+    until this one has. (A plain read would not: without a write, each SELECT sees whatever
+    was committed when it ran, so a phase read before another process's commit and its rounds
+    read after it could both look open.)
     """
-    db.session.execute(
-        sa.select(Workshop.id).where(Workshop.id == workshop_id).with_for_update(key_share=True)
-    )
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            sa.update(Workshop)
+            .where(Workshop.id == workshop_id)
+            .values(seq=Workshop.seq)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        db.session.execute(
+            sa.select(Workshop.id).where(Workshop.id == workshop_id).with_for_update(key_share=True)
+        )
     db.session.expire_all()
 
 
