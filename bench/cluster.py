@@ -139,54 +139,15 @@ async def measure(servers: int, clients: int, args: argparse.Namespace) -> dict[
         result["cpu_pct"] = 100 * (cpu_seconds(procs) - cpu_before) / wall
         result["helpers_cpu_pct"] = 100 * (cpu_seconds(helpers) - helpers_before) / wall
         peak = max(peak, rss(procs))
-        votes = []
-        for w, answer in enumerate(answers):
-            for vote in answer["votes"]:
-                vote["i"] = parts[w][vote["i"]]
-                votes.append(vote)
-        oks = [v for v in votes if v.get("ok")]
-        latencies = [1000 * (v["acked"] - v["sent"]) for v in oks]
-        result["votes_sent"] = len(votes)
-        result["votes_acked"] = len(oks)
-        result["not_acked"] = {
-            k: sum(1 for v in votes if (v.get("code") or v.get("error")) == k)
-            for k in {v.get("code") or v.get("error") for v in votes if not v.get("ok")}
-        }
-        result["ack_p50"] = load.percentile(latencies, 50)
-        result["ack_p95"] = load.percentile(latencies, 95)
-        result["ack_p99"] = load.percentile(latencies, 99)
-        arrivals = sorted(seen)
-        presenter = []
-        for vote in oks:
-            first = next((t for t, seq in arrivals if seq >= vote["seq"]), float("inf"))
-            presenter.append(1000 * (first - vote["sent"]))
-        result["presenter_p50"] = load.percentile(presenter, 50)
-        result["presenter_p95"] = load.percentile(presenter, 95)
-        result["presenter_max"] = max(presenter) if presenter else float("nan")
-        result["pushes"] = len([t for t, _ in arrivals if t >= start])
+        votes, summary = load.summarize_votes(answers, parts, seen, start)
+        result.update(summary)
         result["pushes_per_s"] = result["pushes"] / max(time.monotonic() - start, 1e-9)
         result.update(load.check_database(target.db, round_id, phones, votes))
 
         # 2. Saturation: the cluster's acknowledged throughput.
-        start = time.monotonic() + 0.5
-        answers = await loop.run_in_executor(
-            None,
-            workers.run,
-            [
-                {
-                    "kind": "saturate",
-                    "start": start,
-                    "seconds": args.saturate,
-                    "inflight": max(1, args.inflight // args.workers),
-                    "round_id": round_id,
-                    "proposals": proposals,
-                    "bare": False,
-                }
-                for _ in parts
-            ],
-            args.timeout,
+        result["throughput"] = await load.saturate(
+            workers, len(parts), args, round_id=round_id, proposals=proposals, bare=False
         )
-        result["throughput"] = sum(a["acked"] for a in answers) / args.saturate
         result["rss_mb"] = max(peak, rss(procs)) / 2**20
         await loop.run_in_executor(None, workers.run, [{"kind": "disconnect"}] * len(parts), 60)
         for client in (fac, screen):

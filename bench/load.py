@@ -520,6 +520,46 @@ def check_database(
     return {"lost": lost, "duplicated": duplicated, "ballots": len(rows), "voters": len(last_acked)}
 
 
+def summarize_votes(
+    answers: list[dict[str, Any]],
+    parts: list[list[int]],
+    seen: list[tuple[float, int]],
+    start: float,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Gather the paced votes of every client process and measure them.
+
+    Return the votes (each with its phone's index in the whole room, for the database check)
+    and their figures: acknowledgement latency, the time until the presenter received a
+    snapshot whose ``seq`` includes each vote (``seen``: its arrivals), and the pushes since
+    ``start``.
+    """
+    votes = []
+    for w, answer in enumerate(answers):
+        for vote in answer["votes"]:
+            vote["i"] = parts[w][vote["i"]]
+            votes.append(vote)
+    oks = [v for v in votes if v.get("ok")]
+    latencies = [1000 * (v["acked"] - v["sent"]) for v in oks]
+    failures = [v.get("code") or v.get("error") for v in votes if not v.get("ok")]
+    arrivals = sorted(seen)
+    presenter = []
+    for vote in oks:
+        first = next((t for t, seq in arrivals if seq >= vote["seq"]), float("inf"))
+        presenter.append(1000 * (first - vote["sent"]))
+    return votes, {
+        "votes_sent": len(votes),
+        "votes_acked": len(oks),
+        "not_acked": {k: failures.count(k) for k in set(failures)},
+        "ack_p50": percentile(latencies, 50),
+        "ack_p95": percentile(latencies, 95),
+        "ack_p99": percentile(latencies, 99),
+        "presenter_p50": percentile(presenter, 50),
+        "presenter_p95": percentile(presenter, 95),
+        "presenter_max": max(presenter) if presenter else float("nan"),
+        "pushes": len([t for t, _ in arrivals if t >= start]),
+    }
+
+
 async def saturate(workers: Any, count: int, args: argparse.Namespace, **job: Any) -> float:
     """Keep ``--inflight`` votes in flight from every worker for ``--saturate`` seconds.
 
@@ -605,31 +645,8 @@ async def measure(mode: str, clients: int, args: argparse.Namespace) -> dict[str
             * ((cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system))
             / max(wall, 1e-9)
         )
-        votes = []
-        for w, answer in enumerate(answers):
-            for vote in answer["votes"]:
-                vote["i"] = parts[w][vote["i"]]
-                votes.append(vote)
-        oks = [v for v in votes if v.get("ok")]
-        latencies = [1000 * (v["acked"] - v["sent"]) for v in oks]
-        result["votes_sent"] = len(votes)
-        result["votes_acked"] = len(oks)
-        result["not_acked"] = {
-            k: sum(1 for v in votes if (v.get("code") or v.get("error")) == k)
-            for k in {v.get("code") or v.get("error") for v in votes if not v.get("ok")}
-        }
-        result["ack_p50"] = percentile(latencies, 50)
-        result["ack_p95"] = percentile(latencies, 95)
-        result["ack_p99"] = percentile(latencies, 99)
-        presenter = []
-        arrivals = sorted(seen)
-        for vote in oks:
-            first = next((t for t, seq in arrivals if seq >= vote["seq"]), float("inf"))
-            presenter.append(1000 * (first - vote["sent"]))
-        result["presenter_p50"] = percentile(presenter, 50)
-        result["presenter_p95"] = percentile(presenter, 95)
-        result["presenter_max"] = max(presenter) if presenter else float("nan")
-        result["pushes"] = len([t for t, _ in arrivals if t >= start])
+        votes, summary = summarize_votes(answers, parts, seen, start)
+        result.update(summary)
         # Per phone: the worker-local rev counters live in the workers; the DB check needs
         # only the votes (which carry rev and vote_id) and the secrets.
         result.update(check_database(server.db, round_id, phones, votes))
