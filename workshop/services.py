@@ -88,8 +88,13 @@ def _hash(*parts: object) -> str:
     return hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()
 
 
+def is_secret(secret: Any) -> bool:
+    """Tell whether a phone sent something that can be its secret (a string of fitting length)."""
+    return isinstance(secret, str) and SECRET_MIN <= len(secret) <= SECRET_MAX
+
+
 def _check_secret(secret: Any) -> str:
-    if not isinstance(secret, str) or not SECRET_MIN <= len(secret) <= SECRET_MAX:
+    if not is_secret(secret):
         raise DomainError(
             N_("Din telefon saknar sin hemliga röstnyckel. Ladda om sidan och försök igen."),
             code="bad_secret",
@@ -622,10 +627,11 @@ def _bump(workshop: Workshop) -> None:
     workshop.seq = Workshop.seq + 1
 
 
-def _require_running(workshop: Workshop) -> None:
-    if workshop.status == "utkast":
+def _require_running(status: str) -> None:
+    """Refuse a change to a workshop whose status (``Workshop.status``) is not running."""
+    if status == "utkast":
         raise DomainError(N_("Dialogen har inte startat än."), code="not_started")
-    if workshop.status == "stangd":
+    if status == "stangd":
         raise DomainError(N_("Dialogen är avslutad."), code="closed")
 
 
@@ -748,7 +754,7 @@ def _set_phase(
     _lock_workshop(workshop_id)
     goal = _goal_in(workshop_id, goal_id)
     workshop = goal.workshop
-    _require_running(workshop)
+    _require_running(workshop.status)
     try:
         target = Phase(phase)
     except ValueError:
@@ -915,7 +921,7 @@ def add_proposal(
     if existing is not None:
         return existing, False
     if participant is not None:
-        _require_running(workshop)
+        _require_running(workshop.status)
         if goal.phase != Phase.PROPOSALS or workshop.current_goal_id != goal.id:
             raise DomainError(
                 N_("Förslag tas inte emot för det här målet just nu."), code="wrong_phase"
@@ -1171,6 +1177,13 @@ class VoteOutcome:
 BAD_VOTE_ID = N_("Rösten saknar id. Ladda om sidan och försök igen.")
 
 
+def _require_vote_open(status: str, round_status: str, current_goal_id: Any, goal_id: int) -> None:
+    """Refuse a ballot unless the workshop runs and its current goal's round is open."""
+    _require_running(status)
+    if round_status != "oppen" or current_goal_id != goal_id:
+        raise DomainError(N_("Röstningen är stängd."), code="closed")
+
+
 def _vote_revision(vote_id: Any, rev: Any) -> tuple[str, int | None]:
     if vote_id is None:
         vote_id = ""
@@ -1323,14 +1336,13 @@ def cast_vote(
     key, and a change is an ``UPDATE … WHERE rev < :rev``. Without ``rev`` the ballot is taken
     as the newest. A duplicate is recognised even after the round closed.
 
-    This is the hot path of a large room: one read and at most three writes of prebuilt SQL
-    (``_VoteSQL``), no ORM objects loaded.
+    This is the hot path of a large room: prebuilt SQL (``_VoteSQL``), no ORM objects loaded:
+    one read to decide, then, holding the workshop, the seq's advance, a re-read of the round's
+    status and the ballot (with the answer, for a first ballot).
     """
     participant_id = participant if isinstance(participant, int) else participant.id
     round_number = _as_id(round_id)
-    key = None
-    if isinstance(secret, str) and SECRET_MIN <= len(secret) <= SECRET_MAX:
-        key = _hash("ballot", round_number, secret)
+    key = _hash("ballot", round_number, secret) if is_secret(secret) else None
     run = _VoteSQL()
     found = run.context(
         {"participant_id": participant_id, "round_id": round_number, "key": key or ""}
@@ -1358,12 +1370,7 @@ def cast_vote(
             stale=not duplicate,
             seq=row.seq,
         )
-    if row.status == "utkast":
-        raise DomainError(N_("Dialogen har inte startat än."), code="not_started")
-    if row.status == "stangd":
-        raise DomainError(N_("Dialogen är avslutad."), code="closed")
-    if row.round_status != "oppen" or row.current_goal_id != row.goal_id:
-        raise DomainError(N_("Röstningen är stängd."), code="closed")
+    _require_vote_open(row.status, row.round_status, row.current_goal_id, row.goal_id)
     ballot_answers = domain.validate_ballot(
         VoteMethod(row.method), row.proposal_ids, answers, row.dot_budget
     )
@@ -1379,12 +1386,11 @@ def cast_vote(
     stored, seq = True, row.seq
     with WRITE_LOCK:
         try:
-            # The round may have closed since the read above: decide again, holding the workshop.
+            # The round may have closed since the read above: decide again, holding the workshop
+            # (a refusal is rolled back below).
             seq, status, current_goal_id = run.first("seq", {"workshop_id": row.workshop_id})
             (round_status,) = run.first("round_status", {"round_id": row.round_id})
-            if status != "pagar" or round_status != "oppen" or current_goal_id != row.goal_id:
-                db.session.rollback()
-                raise DomainError(N_("Röstningen är stängd."), code="closed")
+            _require_vote_open(status, round_status, current_goal_id, row.goal_id)
             if has_ballot:
                 result = run(
                     "change",
@@ -1427,19 +1433,14 @@ def cast_vote(
     return VoteOutcome(stored=True, changed=has_ballot, rev=new_rev, seq=seq)
 
 
-def own_ballot_rev(vote_round: VoteRound, secret: Any) -> int:
-    """Return the revision of this phone's ballot in the round (0 when it has none)."""
-    if not isinstance(secret, str) or not SECRET_MIN <= len(secret) <= SECRET_MAX:
-        return 0
+def own_ballot(vote_round: VoteRound, secret: Any) -> tuple[dict[str, Any] | None, int]:
+    """Return this phone's ballot in the round and its revision: ``(None, 0)`` when it has none."""
+    if not is_secret(secret):
+        return None, 0
     ballot = db.session.get(Ballot, _hash("ballot", vote_round.id, secret))
-    return ballot.rev if ballot is not None and ballot.round_id == vote_round.id else 0
-
-
-def own_ballot(vote_round: VoteRound, secret: Any) -> dict[str, Any] | None:
-    if not isinstance(secret, str) or not SECRET_MIN <= len(secret) <= SECRET_MAX:
-        return None
-    ballot = db.session.get(Ballot, _hash("ballot", vote_round.id, secret))
-    return ballot.answers if ballot is not None and ballot.round_id == vote_round.id else None
+    if ballot is None or ballot.round_id != vote_round.id:
+        return None, 0
+    return ballot.answers, ballot.rev
 
 
 def named_ballots(vote_round: VoteRound) -> list[tuple[str, dict[str, Any]]]:
@@ -1477,7 +1478,7 @@ def record_decision(workshop_id: int, goal_id: Any, raw: Mapping[str, Any]) -> D
     ``{"text", "name"}``; a name is stored only when the person agreed to it.
     """
     goal = _goal_in(workshop_id, _as_id(goal_id))
-    _require_running(goal.workshop)
+    _require_running(goal.workshop.status)
     if goal.phase in (Phase.NOT_STARTED, Phase.VOTING):
         raise DomainError(N_("Stäng röstningen innan beslutet sparas."), code="wrong_phase")
     proposal = None

@@ -258,17 +258,14 @@ def own_state(workshop: Workshop, participant: Participant, secret: Any) -> dict
     mine: list[Proposal] = []
     if goal is not None:
         if workshop.anonymous:
-            if isinstance(secret, str) and services.SECRET_MIN <= len(secret) <= (
-                services.SECRET_MAX
-            ):
+            if services.is_secret(secret):
                 key = services._hash("proposal", workshop.id, secret)
                 mine = [p for p in goal.proposals if p.author_key == key]
         else:
             mine = [p for p in goal.proposals if p.author_participant_id == participant.id]
     ballot, ballot_rev = None, 0
     if goal is not None and goal.current_round is not None:
-        ballot = services.own_ballot(goal.current_round, secret)
-        ballot_rev = services.own_ballot_rev(goal.current_round, secret)
+        ballot, ballot_rev = services.own_ballot(goal.current_round, secret)
     return {
         "participant": {
             "name": participant.display_name or "",
