@@ -179,7 +179,7 @@ def test_simultaneous_votes_and_resends_lose_and_duplicate_nothing(
     assert len(ballots) == len(by_key) == PHONES
     newest = {(t["participant"], t["rev"]): t for t in sends}
     for person in opened["people"]:
-        key = services._hash("ballot", opened["round_id"], secret[person])
+        key = services.hash_parts("ballot", opened["round_id"], secret[person])
         ballot = by_key[key]
         assert ballot.rev == REVISIONS == highest_acked[person]
         task = newest[(person, REVISIONS)]

@@ -16,7 +16,7 @@ from flask import current_app, request, session
 from flask_babel import get_locale
 from flask_socketio import ConnectionRefusedError, disconnect, join_room
 
-from . import services, state
+from . import domain, services, state
 from .domain import N_, DomainError, Forbidden
 from .extensions import db, socketio
 from .live import (
@@ -249,7 +249,7 @@ def on_workshop_reopen(conn: Connection, payload: dict[str, Any]) -> None:
 @event("goal:select", roles=FACILITATOR)
 def on_goal_select(conn: Connection, payload: dict[str, Any]) -> None:
     """Sent by the facilitator to move the room to a goal; every audience follows."""
-    services.select_goal(conn.workshop_id, services._as_id(payload.get("goal_id")))
+    services.select_goal(conn.workshop_id, domain.parse_id(payload.get("goal_id")))
 
 
 @event("phase:set", roles=FACILITATOR)
@@ -260,7 +260,7 @@ def on_phase_set(conn: Connection, payload: dict[str, Any]) -> None:
     """
     services.set_phase(
         conn.workshop_id,
-        services._as_id(payload.get("goal_id")),
+        domain.parse_id(payload.get("goal_id")),
         str(payload.get("phase", "")),
         payload.get("method"),
         payload.get("dot_budget"),
@@ -339,7 +339,7 @@ def on_participant_update(conn: Connection, payload: dict[str, Any]) -> None:
     removed = payload.get("removed")
     participant = services.set_participant(
         conn.workshop_id,
-        services._as_id(payload.get("id")),
+        domain.parse_id(payload.get("id")),
         role=payload.get("role"),
         removed=bool(removed) if removed is not None else None,
     )

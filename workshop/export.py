@@ -71,7 +71,7 @@ def render_docx(doc: DecisionDocument, gettext: Gettext = N_, language: str = LA
     """
     _ = gettext
     out = Document()
-    _set_language(out, language)
+    set_language(out, language)
     _set_properties(out, doc, language)
 
     section = out.sections[0]
@@ -88,7 +88,7 @@ def render_docx(doc: DecisionDocument, gettext: Gettext = N_, language: str = LA
     if doc.dnr:
         out.add_paragraph(xml_safe(_("Dnr %(dnr)s") % {"dnr": doc.dnr}))
     if doc.date:
-        _labelled(out.add_paragraph(), _("Datum"), doc.date)
+        labelled(out.add_paragraph(), _("Datum"), doc.date)
     if doc.recipient:
         out.add_paragraph(xml_safe(_("Till %(recipient)s") % {"recipient": doc.recipient}))
 
@@ -138,7 +138,7 @@ def render_docx(doc: DecisionDocument, gettext: Gettext = N_, language: str = LA
     return buffer.getvalue()
 
 
-def _set_language(out: DocxDocument, language: str = LANGUAGE) -> None:
+def set_language(out: DocxDocument, language: str = LANGUAGE) -> None:
     """Set the proofing language of every style that does not set its own (Swedish default)."""
     styles = out.styles.element
     langs = styles.xpath("w:docDefaults/w:rPrDefault/w:rPr/w:lang")
@@ -172,7 +172,7 @@ def _bullets(out: DocxDocument, items: Iterable[str]) -> None:
         out.add_paragraph(xml_safe(item), style="List Bullet")
 
 
-def _labelled(paragraph: Paragraph, label: str, value: str) -> Paragraph:
+def labelled(paragraph: Paragraph, label: str, value: str) -> Paragraph:
     paragraph.add_run(xml_safe(f"{label}: ")).bold = True
     paragraph.add_run(xml_safe(value))
     return paragraph
@@ -184,14 +184,14 @@ def _sub_heading(out: DocxDocument, text: str) -> None:
 
 def _docx_goal(out: DocxDocument, goal: GoalSection, _: Gettext) -> None:
     out.add_heading(xml_safe(goal.heading), 2)
-    _labelled(out.add_paragraph(), _("Målområde"), goal.area)
+    labelled(out.add_paragraph(), _("Målområde"), goal.area)
     out.add_paragraph().add_run(xml_safe(goal.status_text)).bold = True
     for line in goal.lines:
-        _labelled(out.add_paragraph(), line.label, line.value)
+        labelled(out.add_paragraph(), line.label, line.value)
     if goal.criteria:
         _sub_heading(out, _("Bedömning mot kriterierna"))
         for line in goal.criteria:
-            _labelled(out.add_paragraph(style="List Bullet"), line.label, line.value)
+            labelled(out.add_paragraph(style="List Bullet"), line.label, line.value)
     if goal.support:
         _sub_heading(out, _("Stöd i dialogen"))
         _bullets(out, goal.support)

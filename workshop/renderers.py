@@ -265,7 +265,7 @@ def render_follow_up_docx(
     """Render the follow-up report as DOCX: every goal at every checkpoint."""
     _ = gettext
     out = Document()
-    export._set_language(out, language)
+    export.set_language(out, language)
     props = out.core_properties
     props.title = xml_safe(report.title)[:255]
     props.author = xml_safe(report.organisation)[:255]
@@ -280,7 +280,7 @@ def render_follow_up_docx(
     if report.dnr:
         out.add_paragraph(xml_safe(fill(_("Dnr %(dnr)s"), dnr=report.dnr)))
     if report.date:
-        export._labelled(out.add_paragraph(), _("Datum"), report.date)
+        export.labelled(out.add_paragraph(), _("Datum"), report.date)
     out.add_heading(xml_safe(report.title), 0)
     for text in report.intro:
         out.add_paragraph(xml_safe(text))
@@ -288,12 +288,12 @@ def render_follow_up_docx(
         out.add_heading(xml_safe(checkpoint.heading), 1)
         for item in checkpoint.items:
             out.add_heading(xml_safe(item.heading), 2)
-            export._labelled(out.add_paragraph(), _("Målområde"), item.area)
+            export.labelled(out.add_paragraph(), _("Målområde"), item.area)
             out.add_paragraph().add_run(xml_safe(item.status_text)).bold = True
             if item.status == "ambitionsniva":
-                export._labelled(out.add_paragraph(), _("Prognos"), item.forecast_text)
+                export.labelled(out.add_paragraph(), _("Prognos"), item.forecast_text)
             for line in item.lines:
-                export._labelled(out.add_paragraph(), line.label, line.value)
+                export.labelled(out.add_paragraph(), line.label, line.value)
     buffer = io.BytesIO()
     out.save(buffer)
     return buffer.getvalue()

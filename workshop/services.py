@@ -84,7 +84,7 @@ def _atomic(change: Callable[[], T]) -> T:
     return result
 
 
-def _hash(*parts: object) -> str:
+def hash_parts(*parts: object) -> str:
     return hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()
 
 
@@ -406,7 +406,7 @@ def logout(facilitator_id: int) -> Facilitator | None:
 
 
 def get_workshop(workshop_id: int) -> Workshop:
-    workshop = db.session.get(Workshop, workshop_id) if 0 <= workshop_id < 2**31 else None
+    workshop = db.session.get(Workshop, workshop_id) if domain.in_id_range(workshop_id) else None
     if workshop is None:
         raise NotFound(N_("Dialogen finns inte."))
     return workshop
@@ -487,7 +487,7 @@ def _apply_details(workshop: Workshop, details: Mapping[str, Any]) -> None:
             setattr(workshop, name, _text(details[name], limit, ""))
     if details.get("meeting_date"):
         date = _text(details["meeting_date"], 10, "")
-        if not domain._valid_date(date):
+        if not domain.valid_date(date):
             raise DomainError(
                 N_("Ange datum som ÅÅÅÅ-MM-DD."),
                 code="bad_date",
@@ -538,7 +538,7 @@ def add_goals(workshop_id: int, goals: Iterable[domain.GoalInput]) -> list[Goal]
 
 
 def _goal_in(workshop_id: int, goal_id: int) -> Goal:
-    goal = db.session.get(Goal, goal_id) if 0 <= goal_id < 2**31 else None
+    goal = db.session.get(Goal, goal_id) if domain.in_id_range(goal_id) else None
     if goal is None or goal.workshop_id != workshop_id:
         raise NotFound(N_("Målet finns inte."))
     return goal
@@ -909,7 +909,7 @@ def add_proposal(
     Returns the proposal and whether it is new: a retry with the same ``client_id`` returns the
     proposal stored the first time instead of a duplicate.
     """
-    goal = _goal_in(workshop_id, _as_id(goal_id))
+    goal = _goal_in(workshop_id, domain.parse_id(goal_id))
     workshop = goal.workshop
     if not isinstance(client_id, str) or not 8 <= len(client_id) <= 64:
         raise DomainError(
@@ -944,7 +944,7 @@ def add_proposal(
     if participant is None:
         proposal.author_label = FACILITATOR_LABEL
     elif workshop.anonymous:
-        proposal.author_key = _hash("proposal", workshop.id, _check_secret(secret))
+        proposal.author_key = hash_parts("proposal", workshop.id, _check_secret(secret))
     else:
         proposal.author_participant_id = participant.id
         proposal.author_label = participant.display_name or ""
@@ -974,22 +974,8 @@ def _next_number(goal: Goal) -> int:
     return (highest or 0) + 1
 
 
-def _as_id(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise DomainError(N_("Ogiltigt id."), code="bad_payload")
-    try:
-        number = int(value)
-    except ValueError:
-        raise DomainError(N_("Ogiltigt id."), code="bad_payload") from None
-    # Beyond what an id column holds (PostgreSQL's integer is 32 bits): no such row. Asking
-    # PostgreSQL for one would fail the statement (and the transaction) instead.
-    if not 0 <= number < 2**31:
-        raise DomainError(N_("Ogiltigt id."), code="bad_payload")
-    return number
-
-
 def _proposal_in(workshop_id: int, proposal_id: Any) -> Proposal:
-    proposal = db.session.get(Proposal, _as_id(proposal_id))
+    proposal = db.session.get(Proposal, domain.parse_id(proposal_id))
     if proposal is None or proposal.goal.workshop_id != workshop_id:
         raise NotFound(N_("Förslaget finns inte."))
     return proposal
@@ -1040,7 +1026,7 @@ def merge_proposals(
     """Merge two or more active proposals of one goal into a new one that links them."""
     if not isinstance(proposal_ids, list) or len(proposal_ids) > 50:
         raise DomainError(N_("Välj minst två förslag att slå samman."), code="bad_merge")
-    ids = list(dict.fromkeys(_as_id(pid) for pid in proposal_ids))
+    ids = list(dict.fromkeys(domain.parse_id(pid) for pid in proposal_ids))
     if len(ids) < 2:
         raise DomainError(N_("Välj minst två förslag att slå samman."), code="bad_merge")
     sources = [_proposal_in(workshop_id, pid) for pid in ids]
@@ -1119,7 +1105,7 @@ def park_proposal(workshop_id: int, proposal_id: Any) -> ParkingItem:
 def add_parking(workshop_id: int, text: Any, goal_id: Any = None) -> ParkingItem:
     """Write a point on the parking lot, for a goal or the whole workshop."""
     workshop = get_workshop(workshop_id)
-    goal = _goal_in(workshop_id, _as_id(goal_id)) if goal_id not in (None, "") else None
+    goal = _goal_in(workshop_id, domain.parse_id(goal_id)) if goal_id not in (None, "") else None
     item = ParkingItem(
         workshop_id=workshop.id,
         goal_id=goal.id if goal else None,
@@ -1150,7 +1136,7 @@ def publish_proposals(workshop_id: int, proposal_ids: Any, published: bool = Tru
 # --- Voting ---------------------------------------------------------------------------------
 
 
-MAX_REV = 2**31 - 1
+MAX_REV = domain.MAX_ID  # the revision column holds what an id column does
 
 
 @dataclass(frozen=True)
@@ -1341,8 +1327,8 @@ def cast_vote(
     status and the ballot (with the answer, for a first ballot).
     """
     participant_id = participant if isinstance(participant, int) else participant.id
-    round_number = _as_id(round_id)
-    key = _hash("ballot", round_number, secret) if is_secret(secret) else None
+    round_number = domain.parse_id(round_id)
+    key = hash_parts("ballot", round_number, secret) if is_secret(secret) else None
     run = _VoteSQL()
     found = run.context(
         {"participant_id": participant_id, "round_id": round_number, "key": key or ""}
@@ -1437,7 +1423,7 @@ def own_ballot(vote_round: VoteRound, secret: Any) -> tuple[dict[str, Any] | Non
     """Return this phone's ballot in the round and its revision: ``(None, 0)`` when it has none."""
     if not is_secret(secret):
         return None, 0
-    ballot = db.session.get(Ballot, _hash("ballot", vote_round.id, secret))
+    ballot = db.session.get(Ballot, hash_parts("ballot", vote_round.id, secret))
     if ballot is None or ballot.round_id != vote_round.id:
         return None, 0
     return ballot.answers, ballot.rev
@@ -1477,7 +1463,7 @@ def record_decision(workshop_id: int, goal_id: Any, raw: Mapping[str, Any]) -> D
     (same fields as a proposal), the criteria assessment and a list of ``dissent`` entries
     ``{"text", "name"}``; a name is stored only when the person agreed to it.
     """
-    goal = _goal_in(workshop_id, _as_id(goal_id))
+    goal = _goal_in(workshop_id, domain.parse_id(goal_id))
     _require_running(goal.workshop.status)
     if goal.phase in (Phase.NOT_STARTED, Phase.VOTING):
         raise DomainError(N_("Stäng röstningen innan beslutet sparas."), code="wrong_phase")
@@ -1793,7 +1779,7 @@ def follow_up_records(goal: Goal) -> list[domain.FollowUpRecord]:
 
 def save_follow_up(workshop_id: int, goal_id: Any, raw: Mapping[str, Any]) -> FollowUp:
     """Record (or replace) a decided goal's follow-up at one of the workshop's checkpoints."""
-    goal = _goal_in(workshop_id, _as_id(goal_id))
+    goal = _goal_in(workshop_id, domain.parse_id(goal_id))
     kind = goal.decision.kind if goal.decision is not None else None
     data = domain.validate_follow_up(raw, kind, follow_up_checkpoints(goal.workshop))
     entry = db.session.scalar(

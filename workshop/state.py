@@ -259,7 +259,7 @@ def own_state(workshop: Workshop, participant: Participant, secret: Any) -> dict
     if goal is not None:
         if workshop.anonymous:
             if services.is_secret(secret):
-                key = services._hash("proposal", workshop.id, secret)
+                key = services.hash_parts("proposal", workshop.id, secret)
                 mine = [p for p in goal.proposals if p.author_key == key]
         else:
             mine = [p for p in goal.proposals if p.author_participant_id == participant.id]

@@ -116,8 +116,9 @@ def _safe_next(target: str | None) -> str:
 
 
 def _workshop_or_404(workshop_id: int) -> Workshop:
-    # An id beyond the column's 32 bits names no workshop (and PostgreSQL would refuse to look).
-    workshop = db.session.get(Workshop, workshop_id) if workshop_id < 2**31 else None
+    if not domain.in_id_range(workshop_id):
+        abort(404)
+    workshop = db.session.get(Workshop, workshop_id)
     if workshop is None:
         abort(404)
     return workshop
@@ -659,7 +660,7 @@ def _follow_up_page(
             limits=domain.FOLLOW_UP_LIMITS,
             kolada_enabled=bool(current_app.config.get("KOLADA_ENABLED")),
             kolada_result=kolada_result,
-            format_date=lambda d: domain._format_date(d, gettext),
+            format_date=lambda d: domain.format_date(d, gettext),
             **context,
         ),
         status,

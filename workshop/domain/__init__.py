@@ -11,8 +11,19 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from typing import Any
+
+from .enums import (
+    Assessment,
+    Forecast,
+    Phase,
+    ProposalKind,
+    ProposalStatus,
+    Role,
+    RoundStatus,
+    VoteMethod,
+    WorkshopStatus,
+)
 
 
 def N_(message: str) -> str:
@@ -59,15 +70,32 @@ class Forbidden(DomainError):
         super().__init__(message, code="forbidden")
 
 
+# --- Ids ------------------------------------------------------------------------------------
+
+# An id column's range on every database (PostgreSQL's integer is 32 bits). Beyond it there is
+# no such row, and asking PostgreSQL for one would fail the statement (and the transaction).
+MAX_ID = 2**31 - 1
+
+
+def in_id_range(number: int) -> bool:
+    """Tell whether an int can name a row at all."""
+    return 0 <= number <= MAX_ID
+
+
+def parse_id(value: Any) -> int:
+    """Return the id a client sent (an int or a string of digits), or raise ``bad_payload``."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise DomainError(N_("Ogiltigt id."), code="bad_payload")
+    try:
+        number = int(value)
+    except ValueError:
+        raise DomainError(N_("Ogiltigt id."), code="bad_payload") from None
+    if not in_id_range(number):
+        raise DomainError(N_("Ogiltigt id."), code="bad_payload")
+    return number
+
+
 # --- Phases ---------------------------------------------------------------------------------
-
-
-class Phase(StrEnum):
-    NOT_STARTED = "ej_startad"
-    PROPOSALS = "forslag"
-    VOTING = "rostning"
-    RESULTS = "resultat"
-    DECIDED = "beslut"
 
 
 PHASE_ORDER: tuple[Phase, ...] = tuple(Phase)
@@ -92,17 +120,6 @@ def check_transition(current: Phase, target: Phase) -> None:
 
 
 # --- Proposals ------------------------------------------------------------------------------
-
-
-class ProposalKind(StrEnum):
-    AMBITION = "ambitionsniva"
-    DIRECTION = "inriktningsmal"
-
-
-class Assessment(StrEnum):
-    YES = "ja"
-    PARTLY = "delvis"
-    NO = "nej"
 
 
 ASSESSMENT_LABELS: dict[str, str] = {"ja": N_("Ja"), "delvis": N_("Delvis"), "nej": N_("Nej")}
@@ -218,7 +235,7 @@ def validate_proposal(raw: Mapping[str, Any]) -> ProposalInput:
     if year and "baseline_year" not in errors and not (year.isdigit() and len(year) == 4):
         errors["baseline_year"] = N_("Ange år med fyra siffror, t.ex. 2018.")
     if values["target_date"] and "target_date" not in errors:
-        if not _valid_date(values["target_date"]):
+        if not valid_date(values["target_date"]):
             errors["target_date"] = N_("Ange datum som ÅÅÅÅ-MM-DD.")
     criteria_raw = raw.get("criteria") or {}
     criteria: dict[str, str] = {}
@@ -243,7 +260,7 @@ def validate_proposal(raw: Mapping[str, Any]) -> ProposalInput:
     return ProposalInput(kind=kind, criteria=criteria, **values)
 
 
-def _valid_date(text: str) -> bool:
+def valid_date(text: str) -> bool:
     if not DATE_RE.match(text):
         return False
     try:
@@ -254,14 +271,6 @@ def _valid_date(text: str) -> bool:
 
 
 # --- Voting ---------------------------------------------------------------------------------
-
-
-class VoteMethod(StrEnum):
-    YES_NO = "ja_nej"
-    SCORE = "betyg"
-    DOTS = "prickar"
-    GRADIENTS = "gradering"
-    CRITERIA = "kriterier"
 
 
 VOTE_METHOD_LABELS: dict[VoteMethod, str] = {
@@ -551,7 +560,7 @@ def parse_follow_up_dates(text: str) -> list[dt.date]:
         raise DomainError(N_("Ange minst ett uppföljningsdatum."), code="bad_dates")
     dates = []
     for part in parts:
-        if not _valid_date(part):
+        if not valid_date(part):
             raise DomainError(
                 N_("Ogiltigt datum: %(value)s. Använd ÅÅÅÅ-MM-DD."),
                 code="bad_dates",
@@ -1040,7 +1049,7 @@ def consolidate(record: WorkshopRecord, gettext: Any = N_) -> DecisionDocument:
     as "ej behandlad". Every proposal, round and parked point goes to the appendix.
     """
     _ = gettext
-    dates = ", ".join(_format_date(d, _) for d in record.follow_up_dates)
+    dates = ", ".join(format_date(d, _) for d in record.follow_up_dates)
     decided = [g for g in record.goals if g.decision]
     ambition = [g for g in decided if g.decision and g.decision.kind == ProposalKind.AMBITION]
     direction = [g for g in decided if g.decision and g.decision.kind == ProposalKind.DIRECTION]
@@ -1187,7 +1196,7 @@ MONTHS_SV = (
 )
 
 
-def _format_date(date: dt.date, gettext: Any = N_) -> str:
+def format_date(date: dt.date, gettext: Any = N_) -> str:
     month = gettext(MONTHS_SV[date.month - 1])
     # TRANSLATORS: a date such as "30 april 2019"; month is the translated month name.
     return _fill(gettext("%(day)s %(month)s %(year)s"), day=date.day, month=month, year=date.year)
@@ -1195,7 +1204,7 @@ def _format_date(date: dt.date, gettext: Any = N_) -> str:
 
 def _format_date_text(text: str, gettext: Any = N_) -> str:
     try:
-        return _format_date(dt.date.fromisoformat(text), gettext)
+        return format_date(dt.date.fromisoformat(text), gettext)
     except (TypeError, ValueError):
         return text
 
@@ -1230,7 +1239,7 @@ def _goal_section(goal: GoalRecord, record: WorkshopRecord, _: Any) -> GoalSecti
         follow_up = [
             _fill(
                 _("Prognos för måluppfyllelse per %(date)s (delårsrapport)."),
-                date=_format_date(d, _),
+                date=format_date(d, _),
             )
             for d in record.follow_up_dates
         ]
@@ -1374,12 +1383,6 @@ def tally_rows(record: WorkshopRecord, gettext: Any = N_) -> list[TallyRow]:
 # --- Follow-up after the decision -------------------------------------------------------------
 
 
-class Forecast(StrEnum):
-    MET = "uppfylls"
-    PARTLY = "delvis"
-    NOT_MET = "uppfylls_inte"
-
-
 FORECAST_LABELS: dict[str, str] = {
     "uppfylls": N_("Uppfylls"),
     "delvis": N_("Uppfylls delvis"),
@@ -1434,7 +1437,7 @@ def validate_follow_up(
         text = clean_text(raw.get("checkpoint"))
     except TypeError:
         text = ""
-    if _valid_date(text) and dt.date.fromisoformat(text) in allowed:
+    if valid_date(text) and dt.date.fromisoformat(text) in allowed:
         checkpoint = dt.date.fromisoformat(text)
     else:
         errors["checkpoint"] = N_("Välj en av dialogens uppföljningstidpunkter.")
@@ -1509,9 +1512,9 @@ def follow_up_report(record: WorkshopRecord, gettext: Any = N_) -> FollowUpRepor
             entry = next((f for f in goal.follow_ups if f.checkpoint == date), None)
             items.append(_follow_up_item(goal, heading, entry, _))
         if date.month == 12 and date.day == 31:
-            title = _fill(_("Uppföljning per %(date)s (helår)"), date=_format_date(date, _))
+            title = _fill(_("Uppföljning per %(date)s (helår)"), date=format_date(date, _))
         else:
-            title = _fill(_("Uppföljning per %(date)s (delårsrapport)"), date=_format_date(date, _))
+            title = _fill(_("Uppföljning per %(date)s (delårsrapport)"), date=format_date(date, _))
         sections.append(FollowUpCheckpoint(date=date.isoformat(), heading=title, items=items))
     intro = [
         _(
