@@ -263,6 +263,6 @@ def test_simultaneous_vote_openings_open_one_round(
     with app.app_context():
         db.session.remove()
         rounds = db.session.scalars(sa.select(VoteRound).filter_by(goal_id=goal_id)).all()
-        goal_phase = services._goal_in(workshop_id, goal_id).phase
+        goal_phase = services.goal_in(workshop_id, goal_id).phase
     assert [(r.number, r.status) for r in rounds] == [(1, "oppen")]
     assert goal_phase == "rostning"

@@ -79,7 +79,7 @@ def test_logs_link_no_participant_to_a_ballot(
         keys = list(db.session.scalars(sa.select(Ballot.key)))
     secrets = [phone.secret for phone in phones]
     records = [record.getMessage() for record in caplog.records]
-    # On SQLite the vote itself goes to the DB-API directly (services._VoteSQL) and is not
+    # On SQLite the vote itself goes to the DB-API directly (services.VoteSQL) and is not
     # logged at all; joining and opening the vote are, which proves the capture works.
     assert any("INSERT INTO participant" in text for text in records), "SQL was not captured"
     for text in records:

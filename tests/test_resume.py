@@ -280,7 +280,7 @@ def test_a_vote_racing_the_close_of_its_round_is_refused_not_stored(
     if change == "changed":
         assert vote.phone.emit("vote:cast", vote.ballot(2, rev=1))["ok"]
     before = vote.rows()
-    read_context = services._VoteSQL.context
+    read_context = services.VoteSQL.context
 
     def read_then_close(self: Any, params: dict[str, Any]) -> Any:
         found = read_context(self, params)
@@ -295,7 +295,7 @@ def test_a_vote_racing_the_close_of_its_round_is_refused_not_stored(
         closer.join(timeout=30)
         return found
 
-    monkeypatch.setattr(services._VoteSQL, "context", read_then_close)
+    monkeypatch.setattr(services.VoteSQL, "context", read_then_close)
     ack = vote.phone.emit("vote:cast", vote.ballot(5, rev=2))
     monkeypatch.undo()
     assert ack["ok"] is False and ack["code"] == "closed", ack

@@ -1,0 +1,26 @@
+"""Who a proposal or ballot is from, as far as anonymity allows."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from . import N_  # TODO-merge: .core
+
+# Author labels stored as their Swedish msgids and translated when shown.
+FACILITATOR_LABEL = N_("Samtalsledaren")
+MERGED_LABEL = N_("Sammanslaget förslag")
+PARTICIPANT_LABEL = "Deltagare"  # stored for an erased author; shown via its context
+
+# A phone's ballot secret: random, made on the phone, never stored in clear.
+SECRET_MIN, SECRET_MAX = 16, 128
+
+
+def hash_parts(*parts: object) -> str:
+    """Return a one-way key of the parts (e.g. ballot, round id, phone secret)."""
+    return hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def is_secret(secret: Any) -> bool:
+    """Tell whether a phone sent something that can be its secret (a string of fitting length)."""
+    return isinstance(secret, str) and SECRET_MIN <= len(secret) <= SECRET_MAX

@@ -1,0 +1,51 @@
+"""Read-only queries for the screens, the exports and the archive; they never write."""
+
+from __future__ import annotations
+
+from .archive import ARCHIVE_SCHEMA, ARCHIVE_VERSION, export_archive, iso, parse_when, remap_tally
+from .people import (
+    PersonRow,
+    eligible_ids,
+    list_workshops,
+    participant_for,
+    participant_rows,
+    participants,
+)
+from .records import (
+    audit_log,
+    audit_records,
+    author_text,
+    describe_audit,
+    follow_up_checkpoints,
+    follow_up_records,
+    follow_ups,
+    workshop_record,
+)
+from .voting import named_ballots, own_ballot, round_progress, round_tally
+
+__all__ = [
+    "ARCHIVE_SCHEMA",
+    "ARCHIVE_VERSION",
+    "export_archive",
+    "iso",
+    "parse_when",
+    "remap_tally",
+    "PersonRow",
+    "eligible_ids",
+    "list_workshops",
+    "participant_for",
+    "participant_rows",
+    "participants",
+    "audit_log",
+    "audit_records",
+    "author_text",
+    "describe_audit",
+    "follow_up_checkpoints",
+    "follow_up_records",
+    "follow_ups",
+    "workshop_record",
+    "named_ballots",
+    "own_ballot",
+    "round_progress",
+    "round_tally",
+]

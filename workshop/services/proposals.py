@@ -1,0 +1,266 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from .. import domain
+from ..domain import N_, DomainError, Phase
+from ..domain.privacy import FACILITATOR_LABEL, MERGED_LABEL, hash_parts
+from ..models import (
+    Goal,
+    ParkingItem,
+    Participant,
+    Proposal,
+    db,
+)
+from ._unit import commit
+from .audit import audit
+from .common import (
+    MAX_PARKING,
+    MAX_REASON,
+    bump,
+    check_secret,
+    get_workshop,
+    goal_in,
+    proposal_in,
+    require_running,
+    text_input,
+)
+
+
+def add_proposal(
+    workshop_id: int,
+    goal_id: Any,
+    raw: Mapping[str, Any],
+    *,
+    client_id: Any,
+    participant: Participant | None = None,
+    secret: Any = None,
+) -> tuple[Proposal, bool]:
+    """Add a proposal (participant, or facilitator when ``participant`` is None).
+
+    Returns the proposal and whether it is new: a retry with the same ``client_id`` returns the
+    proposal stored the first time instead of a duplicate.
+    """
+    goal = goal_in(workshop_id, domain.parse_id(goal_id))
+    workshop = goal.workshop
+    if not isinstance(client_id, str) or not 8 <= len(client_id) <= 64:
+        raise DomainError(
+            N_("Förslaget saknar id. Ladda om sidan och försök igen."), code="bad_payload"
+        )
+    existing = db.session.scalar(
+        sa.select(Proposal).filter_by(goal_id=goal.id, client_id=client_id)
+    )
+    if existing is not None:
+        return existing, False
+    if participant is not None:
+        require_running(workshop.status)
+        if goal.phase != Phase.PROPOSALS or workshop.current_goal_id != goal.id:
+            raise DomainError(
+                N_("Förslag tas inte emot för det här målet just nu."), code="wrong_phase"
+            )
+    elif goal.phase == Phase.DECIDED:
+        raise DomainError(
+            N_("Målet är redan beslutat. Gå tillbaka ett steg först."), code="wrong_phase"
+        )
+    data = domain.validate_proposal(raw).to_dict()
+    criteria = data.pop("criteria")
+    kind = data.pop("kind")
+    proposal = Proposal(
+        goal_id=goal.id,
+        client_id=client_id,
+        kind=kind,
+        fields=data,
+        criteria=criteria,
+        published=False,
+    )
+    if participant is None:
+        proposal.author_label = FACILITATOR_LABEL
+    elif workshop.anonymous:
+        proposal.author_key = hash_parts("proposal", workshop.id, check_secret(secret))
+    else:
+        proposal.author_participant_id = participant.id
+        proposal.author_label = participant.display_name or ""
+    for attempt in range(3):
+        proposal.number = _next_number(goal)
+        db.session.add(proposal)
+        bump(workshop)
+        if participant is None:
+            audit(workshop.id, "proposal_add", {"goal": goal.number, "proposal": proposal.label})
+        try:
+            db.session.commit()
+            return proposal, True
+        except IntegrityError:
+            db.session.rollback()
+            again = db.session.scalar(
+                sa.select(Proposal).filter_by(goal_id=goal.id, client_id=client_id)
+            )
+            if again is not None:
+                return again, False
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _next_number(goal: Goal) -> int:
+    highest = db.session.scalar(sa.select(sa.func.max(Proposal.number)).filter_by(goal_id=goal.id))
+    return (highest or 0) + 1
+
+
+def _moderatable(proposal: Proposal) -> None:
+    if proposal.goal.phase == Phase.VOTING:
+        raise DomainError(N_("Stäng röstningen innan förslagen ändras."), code="wrong_phase")
+
+
+@contextlib.contextmanager
+def _moderating(
+    workshop_id: int, proposal_id: Any, action: str
+) -> Iterator[tuple[Proposal, dict[str, Any]]]:
+    """Find a proposal the facilitator may change now, let the block change it, then commit.
+
+    The block gets the proposal and the audit details to add to; after it the workshop's seq
+    advances and the action is logged in the same transaction. An error leaves nothing done.
+    """
+    proposal = proposal_in(workshop_id, proposal_id)
+    _moderatable(proposal)
+    details: dict[str, Any] = {"goal": proposal.goal.number, "proposal": proposal.label}
+    yield proposal, details
+    bump(proposal.goal.workshop)
+    audit(workshop_id, action, details)
+    commit()
+
+
+def edit_proposal(workshop_id: int, proposal_id: Any, raw: Mapping[str, Any]) -> Proposal:
+    """Change a proposal's wording; the first original stays with it."""
+    with _moderating(workshop_id, proposal_id, "proposal_edit") as (proposal, _details):
+        data = domain.validate_proposal(raw).to_dict()
+        if proposal.original is None:
+            proposal.original = {
+                **proposal.fields,
+                "kind": proposal.kind,
+                "criteria": dict(proposal.criteria),
+            }
+        proposal.criteria = data.pop("criteria")
+        proposal.kind = data.pop("kind")
+        proposal.fields = data
+    return proposal
+
+
+def merge_proposals(
+    workshop_id: int, proposal_ids: Any, raw: Mapping[str, Any], client_id: str | None = None
+) -> Proposal:
+    """Merge two or more active proposals of one goal into a new one that links them."""
+    if not isinstance(proposal_ids, list) or len(proposal_ids) > 50:
+        raise DomainError(N_("Välj minst två förslag att slå samman."), code="bad_merge")
+    ids = list(dict.fromkeys(domain.parse_id(pid) for pid in proposal_ids))
+    if len(ids) < 2:
+        raise DomainError(N_("Välj minst två förslag att slå samman."), code="bad_merge")
+    sources = [proposal_in(workshop_id, pid) for pid in ids]
+    goal = sources[0].goal
+    if any(p.goal_id != goal.id or p.status != "aktiv" for p in sources):
+        raise DomainError(
+            N_("Bara aktiva förslag för samma mål kan slås samman."), code="bad_merge"
+        )
+    _moderatable(sources[0])
+    data = domain.validate_proposal(raw).to_dict()
+    criteria = data.pop("criteria")
+    kind = data.pop("kind")
+    merged = Proposal(
+        goal_id=goal.id,
+        client_id=client_id or secrets.token_hex(16),
+        kind=kind,
+        fields=data,
+        criteria=criteria,
+        author_label=MERGED_LABEL,
+        number=_next_number(goal),
+        published=any(p.published for p in sources),
+    )
+    db.session.add(merged)
+    db.session.flush()
+    for source in sources:
+        source.status = "sammanslagen"
+        source.merged_into_id = merged.id
+    bump(goal.workshop)
+    audit(
+        workshop_id,
+        "proposal_merge",
+        {
+            "goal": goal.number,
+            "proposals": [f"{', '.join(p.label for p in sources)} → {merged.label}"],
+        },
+    )
+    commit()
+    return merged
+
+
+def hide_proposal(workshop_id: int, proposal_id: Any, reason: Any) -> Proposal:
+    """Hide a proposal from the room with a reason; it stays in the export's appendix."""
+    with _moderating(workshop_id, proposal_id, "proposal_hide") as (proposal, details):
+        proposal.hidden_reason = text_input(
+            reason, MAX_REASON, N_("Ange ett skäl, t.ex. dubblett."), required=True
+        )
+        proposal.status = "dold"
+        details["reason"] = proposal.hidden_reason
+    return proposal
+
+
+def restore_proposal(workshop_id: int, proposal_id: Any) -> Proposal:
+    """Show a hidden or parked proposal again."""
+    with _moderating(workshop_id, proposal_id, "proposal_restore") as (proposal, _details):
+        if proposal.status not in ("dold", "parkerad"):
+            raise DomainError(N_("Förslaget är redan aktivt."), code="bad_state")
+        proposal.status, proposal.hidden_reason = "aktiv", ""
+    return proposal
+
+
+def park_proposal(workshop_id: int, proposal_id: Any) -> ParkingItem:
+    """Move a proposal to the parking lot, which the export carries."""
+    with _moderating(workshop_id, proposal_id, "proposal_park") as (proposal, _details):
+        text = proposal.fields.get("what") or proposal.fields.get("rationale") or ""
+        item = ParkingItem(
+            workshop_id=workshop_id,
+            goal_id=proposal.goal_id,
+            source_proposal_id=proposal.id,
+            text=f"{proposal.label}: {text}"[:MAX_PARKING],
+        )
+        proposal.status = "parkerad"
+        db.session.add(item)
+    return item
+
+
+def add_parking(workshop_id: int, text: Any, goal_id: Any = None) -> ParkingItem:
+    """Write a point on the parking lot, for a goal or the whole workshop."""
+    workshop = get_workshop(workshop_id)
+    goal = goal_in(workshop_id, domain.parse_id(goal_id)) if goal_id not in (None, "") else None
+    item = ParkingItem(
+        workshop_id=workshop.id,
+        goal_id=goal.id if goal else None,
+        text=text_input(text, MAX_PARKING, N_("Skriv vad som ska parkeras."), required=True),
+    )
+    db.session.add(item)
+    bump(workshop)
+    audit(workshop_id, "parking_add", {"goal": goal.number if goal else ""})
+    commit()
+    return item
+
+
+def publish_proposals(workshop_id: int, proposal_ids: Any, published: bool = True) -> None:
+    """Show (or stop showing) proposals on the presenter view and phones."""
+    ids = proposal_ids if isinstance(proposal_ids, list) else [proposal_ids]
+    proposals = [proposal_in(workshop_id, pid) for pid in ids]
+    for proposal in proposals:
+        proposal.published = bool(published)
+    bump(get_workshop(workshop_id))
+    audit(
+        workshop_id,
+        "proposal_publish",
+        {"proposals": [p.label for p in proposals], "published": bool(published)},
+    )
+    commit()
