@@ -18,7 +18,7 @@ from ..domain.privacy import (
     is_secret,
 )
 from ..queries import *  # noqa: F403  TODO-merge: callers move to queries
-from ._unit import WRITE_LOCK, atomic, commit
+from ._unit import WRITE_LOCK, CommitThenRaise, Retry, bump, lock_workshop, unit_of_work, writing
 from .accounts import (
     LOGIN_MAX_FAILURES,
     LOGIN_MAX_FAILURES_PER_IP,
@@ -39,11 +39,9 @@ from .common import (
     MAX_PARKING,
     MAX_REASON,
     MAX_TIMER,
-    bump,
     check_secret,
     get_workshop,
     goal_in,
-    lock_workshop,
     proposal_in,
     require_running,
     text_input,
@@ -63,7 +61,7 @@ from .proposals import (
     publish_proposals,
     restore_proposal,
 )
-from .voting import BAD_VOTE_ID, MAX_REV, VoteOutcome, VoteSQL, cast_vote
+from .voting import BAD_VOTE_ID, CONFLICT, MAX_REV, VoteOutcome, VoteSQL, cast_vote
 from .workshops import (
     DETAIL_LIMITS,
     close_workshop,

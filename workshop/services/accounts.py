@@ -16,7 +16,7 @@ from ..models import (
     db,
     utcnow,
 )
-from ._unit import commit
+from ._unit import CommitThenRaise, unit_of_work
 from .audit import Actor, audit
 from .common import text_input
 
@@ -26,6 +26,7 @@ def _hash_method() -> str:
     return str(current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
 
 
+@unit_of_work
 def create_facilitator(username: str, password: str) -> Facilitator:
     """Add a facilitator account with a hashed password."""
     username = text_input(username, 80, N_("Ange ett användarnamn."), required=True)
@@ -36,10 +37,10 @@ def create_facilitator(username: str, password: str) -> Facilitator:
     facilitator = Facilitator(username=username)
     facilitator.set_password(password, _hash_method())
     db.session.add(facilitator)
-    commit()
     return facilitator
 
 
+@unit_of_work
 def ensure_first_facilitator(username: str, password: str | None) -> str | None:
     """Create the first facilitator if none exists; return a generated password to print once.
 
@@ -49,7 +50,6 @@ def ensure_first_facilitator(username: str, password: str | None) -> str | None:
     if existing:
         if password and not existing.check_password(password):
             existing.set_password(password, _hash_method())
-            commit()
         return None
     if db.session.scalar(sa.select(sa.func.count(Facilitator.id))) and not password:
         return None
@@ -97,6 +97,7 @@ def _lock_minutes(failures: list[dt.datetime], limit: int, now: dt.datetime) -> 
     return max(1, math.ceil((until - now).total_seconds() / 60))
 
 
+@unit_of_work
 def login(username: str, password: str, ip: str, now: dt.datetime | None = None) -> Facilitator:
     """Check a facilitator's login, with lockout after repeated failures.
 
@@ -122,23 +123,21 @@ def login(username: str, password: str, ip: str, now: dt.datetime | None = None)
     )
     if minutes:
         audit(None, "login_locked", {"username": username, "ip": ip}, Actor(username))
-        commit()
-        raise LoginLocked(minutes)
+        raise CommitThenRaise(LoginLocked(minutes))
     account = authenticate(username, password)
     if account is None:
         db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.at <= now - dt.timedelta(1)))
         db.session.add(LoginAttempt(username=username, ip=ip, at=now))
         audit(None, "login_failed", {"username": username, "ip": ip}, Actor(username))
-        commit()
-        raise DomainError(N_("Fel användarnamn eller lösenord."), code="bad_login")
+        raise CommitThenRaise(DomainError(N_("Fel användarnamn eller lösenord."), code="bad_login"))
     db.session.execute(
         sa.delete(LoginAttempt).where(LoginAttempt.username == username, LoginAttempt.ip == ip)
     )
     audit(None, "login", {"ip": ip}, Actor(account.username, account.id))
-    commit()
     return account
 
 
+@unit_of_work
 def logout(facilitator_id: int) -> Facilitator | None:
     """End every session of a facilitator: bump the version each session was signed with."""
     facilitator = db.session.get(Facilitator, facilitator_id)
@@ -146,5 +145,4 @@ def logout(facilitator_id: int) -> Facilitator | None:
         return None
     facilitator.session_version = (facilitator.session_version or 0) + 1
     audit(None, "logout", {}, Actor(facilitator.username, facilitator.id))
-    commit()
     return facilitator

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from .. import domain
 from ..domain import N_, DomainError, Phase, VoteMethod
 from ..models import (
@@ -16,11 +14,12 @@ from ..models import (
     db,
     utcnow,
 )
-from ._unit import WRITE_LOCK, commit
+from ._unit import bump, lock_workshop, unit_of_work
 from .audit import audit
-from .common import MAX_TIMER, bump, get_workshop, goal_in, lock_workshop, require_running
+from .common import MAX_TIMER, get_workshop, goal_in, require_running
 
 
+@unit_of_work
 def select_goal(workshop_id: int, goal_id: int) -> Workshop:
     """Make a goal the current one on every screen."""
     workshop = get_workshop(workshop_id)
@@ -28,10 +27,16 @@ def select_goal(workshop_id: int, goal_id: int) -> Workshop:
     workshop.current_goal_id = goal.id
     bump(workshop)
     audit(workshop_id, "goal_select", {"goal": goal.number})
-    commit()
     return workshop
 
 
+# Read, decide and write as one writer of this process (exclusive): the row lock taken inside
+# is held until the commit, which must not wait for WRITE_LOCK while a vote holding WRITE_LOCK
+# waits for that row (a deadlock PostgreSQL cannot see). Across processes the row lock decides.
+# A second attempt follows when the same change committed at the same moment (SQLite: the
+# round's unique number): it decides again on what is stored now, which refuses this one as
+# the usual error.
+@unit_of_work(exclusive=True, attempts=2)
 def set_phase(
     workshop_id: int,
     goal_id: int,
@@ -40,22 +45,6 @@ def set_phase(
     dot_budget: Any = None,
 ) -> Goal:
     """Move a goal to another phase; opening the vote takes the method for this goal."""
-    # Read, decide and write as one writer of this process: the row lock taken inside is held
-    # until the commit, which must not wait for WRITE_LOCK while a vote holding WRITE_LOCK waits
-    # for that row (a deadlock PostgreSQL cannot see). Across processes the row lock decides.
-    with WRITE_LOCK:
-        return _set_phase(workshop_id, goal_id, phase, method, dot_budget)
-
-
-def _set_phase(
-    workshop_id: int,
-    goal_id: int,
-    phase: str,
-    method: str | None,
-    dot_budget: Any,
-    *,
-    _retry: bool = True,
-) -> Goal:
     lock_workshop(workshop_id)
     goal = goal_in(workshop_id, goal_id)
     workshop = goal.workshop
@@ -99,14 +88,6 @@ def _set_phase(
             **({"method": opened.method} if opened is not None else {}),
         },
     )
-    try:
-        commit()
-    except IntegrityError:
-        # The same change committed at the same moment (SQLite: the round's unique number);
-        # decide again on what is stored now, which refuses this one as the usual error.
-        if not _retry:
-            raise
-        return _set_phase(workshop_id, goal_id, phase, method, dot_budget, _retry=False)
     return goal
 
 
@@ -140,6 +121,7 @@ def _open_round(goal: Goal, method: str | None, dot_budget: Any) -> VoteRound:
     return vote_round
 
 
+@unit_of_work
 def timer(workshop_id: int, action: str, seconds: Any = None) -> Workshop:
     """Start (with seconds), add a minute to, or stop the phase timer."""
     workshop = get_workshop(workshop_id)
@@ -166,5 +148,4 @@ def timer(workshop_id: int, action: str, seconds: Any = None) -> Workshop:
         raise DomainError(N_("Okänd timeråtgärd."), code="bad_timer")
     bump(workshop)
     audit(workshop_id, "timer", {"timer": f"{action} {seconds}" if action == "start" else action})
-    commit()
     return workshop

@@ -28,7 +28,7 @@ from ..queries.archive import (
     parse_when,
     remap_tally,
 )
-from ._unit import atomic
+from ._unit import unit_of_work
 from .audit import audit
 from .workshops import unique_join_code
 
@@ -110,6 +110,7 @@ def _missing(what: str) -> DomainError:
     )
 
 
+@unit_of_work
 def import_archive(data: Any, facilitator_id: int | None = None) -> Workshop:
     """Recreate a workshop from an archive made by ``export_archive``, as a new workshop.
 
@@ -121,180 +122,177 @@ def import_archive(data: Any, facilitator_id: int | None = None) -> Workshop:
     if dates:
         domain.parse_follow_up_dates(dates)
 
-    def change() -> Workshop:
-        workshop = Workshop(
-            title=info["title"],
-            dnr=info["dnr"],
-            organisation=info["organisation"],
-            unit=info["unit"],
-            recipient=info["recipient"],
-            send_to=info["send_to"],
-            officer=info["officer"],
-            meeting_date=info["meeting_date"],
-            follow_up_dates=dates,
-            join_code=unique_join_code(),
-            status=info["status"],
-            anonymous=info["anonymous"],
-            created_at=parse_when(info["created_at"]),
-            created_by_id=facilitator_id,
+    workshop = Workshop(
+        title=info["title"],
+        dnr=info["dnr"],
+        organisation=info["organisation"],
+        unit=info["unit"],
+        recipient=info["recipient"],
+        send_to=info["send_to"],
+        officer=info["officer"],
+        meeting_date=info["meeting_date"],
+        follow_up_dates=dates,
+        join_code=unique_join_code(),
+        status=info["status"],
+        anonymous=info["anonymous"],
+        created_at=parse_when(info["created_at"]),
+        created_by_id=facilitator_id,
+    )
+    db.session.add(workshop)
+    db.session.flush()
+    goals: list[Goal] = []
+    ids: list[dict[int, int]] = []  # per goal: proposal number -> new id
+    for position, g in enumerate(data["goals"]):
+        goal = Goal(
+            workshop_id=workshop.id,
+            position=position,
+            **{k: g[k] for k in ("area", "number", "text", "strategies", "measurability")},
+            phase=g["phase"],
         )
-        db.session.add(workshop)
+        db.session.add(goal)
         db.session.flush()
-        goals: list[Goal] = []
-        ids: list[dict[int, int]] = []  # per goal: proposal number -> new id
-        for position, g in enumerate(data["goals"]):
-            goal = Goal(
+        goals.append(goal)
+        by_number: dict[int, Proposal] = {}
+        for p in g["proposals"]:
+            if p["number"] in by_number:
+                raise _missing(f"goals[{position}].proposals F{p['number']}")
+            proposal = Proposal(
+                goal_id=goal.id,
+                number=p["number"],
+                client_id=secrets.token_hex(16),
+                kind=p["kind"],
+                fields=p["fields"],
+                criteria=p["criteria"],
+                original=p["original"],
+                author_label=p["author"],
+                status=p["status"],
+                hidden_reason=p["hidden_reason"],
+                published=p["published"],
+                created_at=parse_when(p["created_at"]),
+            )
+            db.session.add(proposal)
+            by_number[p["number"]] = proposal
+        db.session.flush()
+        number_to_id = {n: p.id for n, p in by_number.items()}
+        ids.append(number_to_id)
+
+        def to_id(number: Any, where: str, table: dict[int, int] = number_to_id) -> int:
+            if not isinstance(number, int) or number not in table:
+                raise _missing(f"{where} F{number}")
+            return table[number]
+
+        base = f"goals[{position}]"
+        for p in g["proposals"]:
+            if p["merged_into"] is not None:
+                by_number[p["number"]].merged_into_id = to_id(
+                    p["merged_into"], f"{base}.proposals.merged_into"
+                )
+        for r in g["rounds"]:
+            vote_round = VoteRound(
+                goal_id=goal.id,
+                number=r["number"],
+                method=r["method"],
+                dot_budget=r["dot_budget"],
+                proposal_ids=[to_id(n, f"{base}.rounds.proposals") for n in r["proposals"]],
+                status=r["status"],
+                revealed=r["revealed"],
+            )
+            db.session.add(vote_round)
+            db.session.flush()
+            allowed = set(r["proposals"])
+            for answers in r["ballots"]:
+                if any(not k.isdigit() or int(k) not in allowed for k in answers):
+                    raise _missing(f"{base}.rounds[{r['number']}].ballots")
+                db.session.add(
+                    Ballot(
+                        key=secrets.token_hex(32),
+                        round_id=vote_round.id,
+                        answers={str(number_to_id[int(k)]): v for k, v in answers.items()},
+                    )
+                )
+        d = g["decision"]
+        if d is not None:
+            tally = d["tally"]
+            if tally is not None:
+                where = f"{base}.decision.tally"
+                tally = remap_tally(tally, {n: to_id(n, where) for n in _tally_ids(tally)})
+            db.session.add(
+                Decision(
+                    goal_id=goal.id,
+                    kind=d["kind"],
+                    proposal_id=to_id(d["proposal"], f"{base}.decision.proposal")
+                    if d["proposal"] is not None
+                    else None,
+                    fields=d["fields"],
+                    criteria=d["criteria"],
+                    tally=tally,
+                    tally_labels={
+                        str(to_id(int(k), f"{base}.decision.tally_labels")): v
+                        for k, v in d["tally_labels"].items()
+                    },
+                    dissent=d["dissent"],
+                    decided_at=parse_when(d["decided_at"]),
+                )
+            )
+        seen = set()
+        for f in g["follow_ups"]:
+            checkpoint = dt.date.fromisoformat(f["checkpoint"])
+            if checkpoint in seen:
+                raise _missing(f"{base}.follow_ups {f['checkpoint']}")
+            seen.add(checkpoint)
+            db.session.add(
+                FollowUp(
+                    goal_id=goal.id,
+                    checkpoint=checkpoint,
+                    **{
+                        k: f[k]
+                        for k in ("value", "forecast", "comment", "activities", "kolada_kpi")
+                    },
+                    updated_at=parse_when(f["updated_at"]),
+                )
+            )
+
+    def goal_at(index: Any, where: str) -> Goal | None:
+        if index is None:
+            return None
+        if not 0 <= index < len(goals):
+            raise _missing(f"{where} {index}")
+        return goals[index]
+
+    current = goal_at(info["current_goal"], "workshop.current_goal")
+    workshop.current_goal_id = current.id if current else None
+    for item in data["parking"]:
+        goal = goal_at(item["goal"], "parking.goal")
+        source = item["source_proposal"]
+        source_id = None
+        if source is not None:
+            goal_at(source["goal"], "parking.source_proposal")
+            table = ids[source["goal"]]
+            if source["number"] not in table:
+                raise _missing(f"parking.source_proposal F{source['number']}")
+            source_id = table[source["number"]]
+        db.session.add(
+            ParkingItem(
                 workshop_id=workshop.id,
-                position=position,
-                **{k: g[k] for k in ("area", "number", "text", "strategies", "measurability")},
-                phase=g["phase"],
+                goal_id=goal.id if goal else None,
+                text=item["text"],
+                source_proposal_id=source_id,
+                created_at=parse_when(item["created_at"]),
             )
-            db.session.add(goal)
-            db.session.flush()
-            goals.append(goal)
-            by_number: dict[int, Proposal] = {}
-            for p in g["proposals"]:
-                if p["number"] in by_number:
-                    raise _missing(f"goals[{position}].proposals F{p['number']}")
-                proposal = Proposal(
-                    goal_id=goal.id,
-                    number=p["number"],
-                    client_id=secrets.token_hex(16),
-                    kind=p["kind"],
-                    fields=p["fields"],
-                    criteria=p["criteria"],
-                    original=p["original"],
-                    author_label=p["author"],
-                    status=p["status"],
-                    hidden_reason=p["hidden_reason"],
-                    published=p["published"],
-                    created_at=parse_when(p["created_at"]),
-                )
-                db.session.add(proposal)
-                by_number[p["number"]] = proposal
-            db.session.flush()
-            number_to_id = {n: p.id for n, p in by_number.items()}
-            ids.append(number_to_id)
-
-            def to_id(number: Any, where: str, table: dict[int, int] = number_to_id) -> int:
-                if not isinstance(number, int) or number not in table:
-                    raise _missing(f"{where} F{number}")
-                return table[number]
-
-            base = f"goals[{position}]"
-            for p in g["proposals"]:
-                if p["merged_into"] is not None:
-                    by_number[p["number"]].merged_into_id = to_id(
-                        p["merged_into"], f"{base}.proposals.merged_into"
-                    )
-            for r in g["rounds"]:
-                vote_round = VoteRound(
-                    goal_id=goal.id,
-                    number=r["number"],
-                    method=r["method"],
-                    dot_budget=r["dot_budget"],
-                    proposal_ids=[to_id(n, f"{base}.rounds.proposals") for n in r["proposals"]],
-                    status=r["status"],
-                    revealed=r["revealed"],
-                )
-                db.session.add(vote_round)
-                db.session.flush()
-                allowed = set(r["proposals"])
-                for answers in r["ballots"]:
-                    if any(not k.isdigit() or int(k) not in allowed for k in answers):
-                        raise _missing(f"{base}.rounds[{r['number']}].ballots")
-                    db.session.add(
-                        Ballot(
-                            key=secrets.token_hex(32),
-                            round_id=vote_round.id,
-                            answers={str(number_to_id[int(k)]): v for k, v in answers.items()},
-                        )
-                    )
-            d = g["decision"]
-            if d is not None:
-                tally = d["tally"]
-                if tally is not None:
-                    where = f"{base}.decision.tally"
-                    tally = remap_tally(tally, {n: to_id(n, where) for n in _tally_ids(tally)})
-                db.session.add(
-                    Decision(
-                        goal_id=goal.id,
-                        kind=d["kind"],
-                        proposal_id=to_id(d["proposal"], f"{base}.decision.proposal")
-                        if d["proposal"] is not None
-                        else None,
-                        fields=d["fields"],
-                        criteria=d["criteria"],
-                        tally=tally,
-                        tally_labels={
-                            str(to_id(int(k), f"{base}.decision.tally_labels")): v
-                            for k, v in d["tally_labels"].items()
-                        },
-                        dissent=d["dissent"],
-                        decided_at=parse_when(d["decided_at"]),
-                    )
-                )
-            seen = set()
-            for f in g["follow_ups"]:
-                checkpoint = dt.date.fromisoformat(f["checkpoint"])
-                if checkpoint in seen:
-                    raise _missing(f"{base}.follow_ups {f['checkpoint']}")
-                seen.add(checkpoint)
-                db.session.add(
-                    FollowUp(
-                        goal_id=goal.id,
-                        checkpoint=checkpoint,
-                        **{
-                            k: f[k]
-                            for k in ("value", "forecast", "comment", "activities", "kolada_kpi")
-                        },
-                        updated_at=parse_when(f["updated_at"]),
-                    )
-                )
-
-        def goal_at(index: Any, where: str) -> Goal | None:
-            if index is None:
-                return None
-            if not 0 <= index < len(goals):
-                raise _missing(f"{where} {index}")
-            return goals[index]
-
-        current = goal_at(info["current_goal"], "workshop.current_goal")
-        workshop.current_goal_id = current.id if current else None
-        for item in data["parking"]:
-            goal = goal_at(item["goal"], "parking.goal")
-            source = item["source_proposal"]
-            source_id = None
-            if source is not None:
-                goal_at(source["goal"], "parking.source_proposal")
-                table = ids[source["goal"]]
-                if source["number"] not in table:
-                    raise _missing(f"parking.source_proposal F{source['number']}")
-                source_id = table[source["number"]]
-            db.session.add(
-                ParkingItem(
-                    workshop_id=workshop.id,
-                    goal_id=goal.id if goal else None,
-                    text=item["text"],
-                    source_proposal_id=source_id,
-                    created_at=parse_when(item["created_at"]),
-                )
+        )
+    for entry in data["audit"]:
+        db.session.add(
+            AuditEntry(
+                workshop_id=workshop.id,
+                at=parse_when(entry["at"]),
+                actor=entry["actor"],
+                action=entry["action"],
+                details=entry["details"],
             )
-        for entry in data["audit"]:
-            db.session.add(
-                AuditEntry(
-                    workshop_id=workshop.id,
-                    at=parse_when(entry["at"]),
-                    actor=entry["actor"],
-                    action=entry["action"],
-                    details=entry["details"],
-                )
-            )
-        # Recorded outside the workshop's own trail, so a re-export matches the archive.
-        audit(None, "archive_import", {"title": workshop.title})
-        return workshop
-
-    return atomic(change)
+        )
+    # Recorded outside the workshop's own trail, so a re-export matches the archive.
+    audit(None, "archive_import", {"title": workshop.title})
+    return workshop
 
 
 def _tally_ids(tally: Mapping[str, Any]) -> set[Any]:

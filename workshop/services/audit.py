@@ -14,7 +14,7 @@ from ..models import (
     db,
     utcnow,
 )
-from ._unit import commit
+from ._unit import unit_of_work
 
 SYSTEM_ACTOR = "system"
 
@@ -71,9 +71,9 @@ def audit(
     return entry
 
 
+@unit_of_work
 def audit_now(
     workshop_id: int | None, action: str, details: Mapping[str, Any] | None = None
 ) -> None:
     """Record an action that changes nothing else (e.g. an export) and commit it."""
-    if audit(workshop_id, action, details) is not None:
-        commit()
+    audit(workshop_id, action, details)

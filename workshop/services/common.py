@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from .. import domain
 from ..domain import N_, DomainError, NotFound
 from ..domain.privacy import (
@@ -60,48 +58,12 @@ def goal_in(workshop_id: int, goal_id: int) -> Goal:
     return goal
 
 
-def bump(workshop: Workshop) -> None:
-    """Advance the workshop's sequence number; every broadcast carries it.
-
-    In SQL (``seq = seq + 1`` at flush), so two processes changing one workshop at the same
-    moment never hand out the same number; the new value is read back after the commit.
-    """
-    workshop.seq = Workshop.seq + 1
-
-
 def require_running(status: str) -> None:
     """Refuse a change to a workshop whose status (``Workshop.status``) is not running."""
     if status == "utkast":
         raise DomainError(N_("Dialogen har inte startat än."), code="not_started")
     if status == "stangd":
         raise DomainError(N_("Dialogen är avslutad."), code="closed")
-
-
-def lock_workshop(workshop_id: int) -> None:
-    """Lock the workshop's row until commit and read everything afresh after it.
-
-    Two requests that read and then decide (e.g. both open a vote round) would otherwise both
-    decide on the same state. On PostgreSQL the second waits here for the first to commit and
-    then sees its result. ``NO KEY UPDATE`` still lets rows that merely refer to the workshop
-    (participants joining, audit entries) be written meanwhile. SQLite has no row locks: a
-    write (of the unchanged seq) opens the transaction and takes the database's write lock
-    now, so every read that follows sees the latest commit and no other process can commit
-    until this one has. (A plain read would not: without a write, each SELECT sees whatever
-    was committed when it ran, so a phase read before another process's commit and its rounds
-    read after it could both look open.)
-    """
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(
-            sa.update(Workshop)
-            .where(Workshop.id == workshop_id)
-            .values(seq=Workshop.seq)
-            .execution_options(synchronize_session=False)
-        )
-    else:
-        db.session.execute(
-            sa.select(Workshop.id).where(Workshop.id == workshop_id).with_for_update(key_share=True)
-        )
-    db.session.expire_all()
 
 
 def proposal_in(workshop_id: int, proposal_id: Any) -> Proposal:

@@ -14,11 +14,12 @@ from ..models import (
     utcnow,
 )
 from ..queries.voting import round_tally
-from ._unit import commit
+from ._unit import bump, unit_of_work
 from .audit import audit
-from .common import MAX_DISSENT, MAX_NAME, bump, goal_in, proposal_in, require_running, text_input
+from .common import MAX_DISSENT, MAX_NAME, goal_in, proposal_in, require_running, text_input
 
 
+@unit_of_work
 def record_decision(workshop_id: int, goal_id: Any, raw: Mapping[str, Any]) -> Decision:
     """Record what the room proposes for a goal: an ambition level or an inriktningsmål.
 
@@ -57,7 +58,6 @@ def record_decision(workshop_id: int, goal_id: Any, raw: Mapping[str, Any]) -> D
         "decision",
         {"goal": goal.number, "proposal": proposal.label if proposal else "", "kind": kind},
     )
-    commit()
     return decision
 
 

@@ -14,11 +14,12 @@ from ..models import (
     utcnow,
 )
 from ..queries.records import follow_up_checkpoints
-from ._unit import commit
+from ._unit import unit_of_work
 from .audit import audit
 from .common import goal_in
 
 
+@unit_of_work
 def save_follow_up(workshop_id: int, goal_id: Any, raw: Mapping[str, Any]) -> FollowUp:
     """Record (or replace) a decided goal's follow-up at one of the workshop's checkpoints."""
     goal = goal_in(workshop_id, domain.parse_id(goal_id))
@@ -32,5 +33,4 @@ def save_follow_up(workshop_id: int, goal_id: Any, raw: Mapping[str, Any]) -> Fo
     entry.updated_at = utcnow()
     db.session.add(entry)
     audit(workshop_id, "follow_up", {"goal": goal.number, "date": data.checkpoint.isoformat()})
-    commit()
     return entry

@@ -10,7 +10,7 @@ from ..models import (
     Goal,
     Workshop,
 )
-from ._unit import commit
+from ._unit import unit_of_work
 from .audit import audit
 from .common import get_workshop, goal_in
 
@@ -20,6 +20,7 @@ def _editable_goals(workshop: Workshop) -> None:
         raise DomainError(N_("Målen kan bara ändras innan dialogen startar."), code="started")
 
 
+@unit_of_work
 def add_goals(workshop_id: int, goals: Iterable[domain.GoalInput]) -> list[Goal]:
     workshop = get_workshop(workshop_id)
     _editable_goals(workshop)
@@ -27,20 +28,20 @@ def add_goals(workshop_id: int, goals: Iterable[domain.GoalInput]) -> list[Goal]
     added = [Goal(position=start + i, **g.__dict__) for i, g in enumerate(goals)]
     workshop.goals.extend(added)
     audit(workshop.id, "goal_add", {"goal": ", ".join(g.number for g in added)})
-    commit()
     return added
 
 
+@unit_of_work
 def update_goal(workshop_id: int, goal_id: int, goal_input: domain.GoalInput) -> Goal:
     goal = goal_in(workshop_id, goal_id)
     _editable_goals(goal.workshop)
     for name, value in goal_input.__dict__.items():
         setattr(goal, name, value)
     audit(workshop_id, "goal_update", {"goal": goal.number})
-    commit()
     return goal
 
 
+@unit_of_work
 def move_goal(workshop_id: int, goal_id: int, offset: int) -> None:
     """Move a goal up (-1) or down (+1) in the agenda."""
     goal = goal_in(workshop_id, goal_id)
@@ -53,9 +54,9 @@ def move_goal(workshop_id: int, goal_id: int, offset: int) -> None:
     for position, item in enumerate(goals):
         item.position = position
     audit(workshop_id, "goal_move", {"goal": goal.number, "offset": offset})
-    commit()
 
 
+@unit_of_work
 def delete_goal(workshop_id: int, goal_id: int) -> None:
     goal = goal_in(workshop_id, goal_id)
     workshop = goal.workshop
@@ -64,4 +65,3 @@ def delete_goal(workshop_id: int, goal_id: int) -> None:
     for position, item in enumerate(workshop.goals):
         item.position = position
     audit(workshop_id, "goal_delete", {"goal": goal.number})
-    commit()

@@ -12,11 +12,12 @@ from ..models import (
     Workshop,
     db,
 )
-from ._unit import commit
+from ._unit import bump, unit_of_work
 from .audit import audit
-from .common import MAX_NAME, bump, text_input
+from .common import MAX_NAME, text_input
 
 
+@unit_of_work
 def join(workshop: Workshop, token: str | None, display_name: Any = None) -> Participant:
     """Let a phone in, or recognise it again by its token; a name is needed in named mode."""
     participant = None
@@ -39,17 +40,17 @@ def join(workshop: Workshop, token: str | None, display_name: Any = None) -> Par
         participant.display_name = name
     participant.left = False
     bump(workshop)
-    commit()
     return participant
 
 
+@unit_of_work
 def leave(participant: Participant) -> None:
     """Mark that a participant left; a ballot already cast still counts."""
     participant.left = True
     bump(participant.workshop)
-    commit()
 
 
+@unit_of_work
 def set_participant(
     workshop_id: int, participant_id: int, *, role: str | None = None, removed: bool | None = None
 ) -> Participant:
@@ -69,5 +70,4 @@ def set_participant(
         {"participant": participant.id, "role": role, "removed": removed},
     )
     bump(participant.workshop)
-    commit()
     return participant

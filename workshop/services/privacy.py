@@ -20,11 +20,12 @@ from ..models import (
     db,
     utcnow,
 )
-from ._unit import commit
+from ._unit import bump, unit_of_work
 from .audit import SYSTEM_ACTOR, Actor, acting_as, audit
-from .common import bump, get_workshop
+from .common import get_workshop
 
 
+@unit_of_work
 def erase_personal_data(workshop_id: int, *, action: str = "erase") -> int:
     """Erase the participants of a workshop, keeping its anonymous result; return how many.
 
@@ -60,11 +61,10 @@ def erase_personal_data(workshop_id: int, *, action: str = "erase") -> int:
     workshop.erased_at = utcnow()
     bump(workshop)
     audit(workshop.id, action, {"count": count})
-    commit()
-    db.session.expire_all()
     return count
 
 
+@unit_of_work
 def delete_workshop(workshop_id: int) -> None:
     """Delete a workshop and everything in it; only its audit trail stays (without the link)."""
     workshop = get_workshop(workshop_id)
@@ -78,9 +78,9 @@ def delete_workshop(workshop_id: int) -> None:
             proposal.merged_into_id = None
     db.session.flush()
     db.session.delete(workshop)
-    commit()
 
 
+@unit_of_work
 def purge_expired(days: int, now: dt.datetime | None = None) -> list[int]:
     """Erase the participants of every workshop created more than ``days`` days ago.
 
@@ -90,7 +90,6 @@ def purge_expired(days: int, now: dt.datetime | None = None) -> list[int]:
     now = now or utcnow()
     cutoff = now - dt.timedelta(days=days)
     db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.at <= now - dt.timedelta(1)))
-    commit()
     stale = db.session.scalars(
         sa.select(Workshop).where(Workshop.created_at < cutoff, Workshop.erased_at.is_(None))
     ).all()

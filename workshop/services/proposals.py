@@ -8,7 +8,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from .. import domain
 from ..domain import N_, DomainError, Phase
@@ -20,12 +19,11 @@ from ..models import (
     Proposal,
     db,
 )
-from ._unit import commit
+from ._unit import bump, unit_of_work
 from .audit import audit
 from .common import (
     MAX_PARKING,
     MAX_REASON,
-    bump,
     check_secret,
     get_workshop,
     goal_in,
@@ -35,6 +33,10 @@ from .common import (
 )
 
 
+# A unique constraint refuses a concurrent twin (the same client_id: a resend racing its
+# original) or a number taken at the same moment; the next attempt finds the twin and returns
+# it, or takes the next number.
+@unit_of_work(attempts=3)
 def add_proposal(
     workshop_id: int,
     goal_id: Any,
@@ -88,25 +90,12 @@ def add_proposal(
     else:
         proposal.author_participant_id = participant.id
         proposal.author_label = participant.display_name or ""
-    for attempt in range(3):
-        proposal.number = _next_number(goal)
-        db.session.add(proposal)
-        bump(workshop)
-        if participant is None:
-            audit(workshop.id, "proposal_add", {"goal": goal.number, "proposal": proposal.label})
-        try:
-            db.session.commit()
-            return proposal, True
-        except IntegrityError:
-            db.session.rollback()
-            again = db.session.scalar(
-                sa.select(Proposal).filter_by(goal_id=goal.id, client_id=client_id)
-            )
-            if again is not None:
-                return again, False
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    proposal.number = _next_number(goal)
+    db.session.add(proposal)
+    bump(workshop)
+    if participant is None:
+        audit(workshop.id, "proposal_add", {"goal": goal.number, "proposal": proposal.label})
+    return proposal, True
 
 
 def _next_number(goal: Goal) -> int:
@@ -123,10 +112,10 @@ def _moderatable(proposal: Proposal) -> None:
 def _moderating(
     workshop_id: int, proposal_id: Any, action: str
 ) -> Iterator[tuple[Proposal, dict[str, Any]]]:
-    """Find a proposal the facilitator may change now, let the block change it, then commit.
+    """Find a proposal the facilitator may change now and let the block change it.
 
     The block gets the proposal and the audit details to add to; after it the workshop's seq
-    advances and the action is logged in the same transaction. An error leaves nothing done.
+    advances and the action is logged, in the caller's unit of work.
     """
     proposal = proposal_in(workshop_id, proposal_id)
     _moderatable(proposal)
@@ -134,9 +123,9 @@ def _moderating(
     yield proposal, details
     bump(proposal.goal.workshop)
     audit(workshop_id, action, details)
-    commit()
 
 
+@unit_of_work
 def edit_proposal(workshop_id: int, proposal_id: Any, raw: Mapping[str, Any]) -> Proposal:
     """Change a proposal's wording; the first original stays with it."""
     with _moderating(workshop_id, proposal_id, "proposal_edit") as (proposal, _details):
@@ -153,6 +142,7 @@ def edit_proposal(workshop_id: int, proposal_id: Any, raw: Mapping[str, Any]) ->
     return proposal
 
 
+@unit_of_work
 def merge_proposals(
     workshop_id: int, proposal_ids: Any, raw: Mapping[str, Any], client_id: str | None = None
 ) -> Proposal:
@@ -196,10 +186,10 @@ def merge_proposals(
             "proposals": [f"{', '.join(p.label for p in sources)} → {merged.label}"],
         },
     )
-    commit()
     return merged
 
 
+@unit_of_work
 def hide_proposal(workshop_id: int, proposal_id: Any, reason: Any) -> Proposal:
     """Hide a proposal from the room with a reason; it stays in the export's appendix."""
     with _moderating(workshop_id, proposal_id, "proposal_hide") as (proposal, details):
@@ -211,6 +201,7 @@ def hide_proposal(workshop_id: int, proposal_id: Any, reason: Any) -> Proposal:
     return proposal
 
 
+@unit_of_work
 def restore_proposal(workshop_id: int, proposal_id: Any) -> Proposal:
     """Show a hidden or parked proposal again."""
     with _moderating(workshop_id, proposal_id, "proposal_restore") as (proposal, _details):
@@ -220,6 +211,7 @@ def restore_proposal(workshop_id: int, proposal_id: Any) -> Proposal:
     return proposal
 
 
+@unit_of_work
 def park_proposal(workshop_id: int, proposal_id: Any) -> ParkingItem:
     """Move a proposal to the parking lot, which the export carries."""
     with _moderating(workshop_id, proposal_id, "proposal_park") as (proposal, _details):
@@ -235,6 +227,7 @@ def park_proposal(workshop_id: int, proposal_id: Any) -> ParkingItem:
     return item
 
 
+@unit_of_work
 def add_parking(workshop_id: int, text: Any, goal_id: Any = None) -> ParkingItem:
     """Write a point on the parking lot, for a goal or the whole workshop."""
     workshop = get_workshop(workshop_id)
@@ -247,10 +240,10 @@ def add_parking(workshop_id: int, text: Any, goal_id: Any = None) -> ParkingItem
     db.session.add(item)
     bump(workshop)
     audit(workshop_id, "parking_add", {"goal": goal.number if goal else ""})
-    commit()
     return item
 
 
+@unit_of_work
 def publish_proposals(workshop_id: int, proposal_ids: Any, published: bool = True) -> None:
     """Show (or stop showing) proposals on the presenter view and phones."""
     ids = proposal_ids if isinstance(proposal_ids, list) else [proposal_ids]
@@ -263,4 +256,3 @@ def publish_proposals(workshop_id: int, proposal_ids: Any, published: bool = Tru
         "proposal_publish",
         {"proposals": [p.label for p in proposals], "published": bool(published)},
     )
-    commit()

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import functools
 import json
-import sqlite3
 import types
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from .. import domain
 from ..domain import N_, DomainError, Forbidden, NotFound, VoteMethod
@@ -24,7 +22,7 @@ from ..models import (
     Workshop,
     db,
 )
-from ._unit import WRITE_LOCK
+from ._unit import Retry, unit_of_work, writing
 from .common import check_secret, require_running
 
 MAX_REV = domain.MAX_ID  # the revision column holds what an id column does
@@ -194,6 +192,13 @@ def _vote_sql_sqlite() -> dict[str, Any]:
     return {name: s.compile(dialect=sqlite.dialect()) for name, s in _vote_statements().items()}
 
 
+CONFLICT = N_("Rösten kunde inte sparas. Försök igen.")
+
+
+# A second attempt decides again against what is stored now, when the same ballot (or this
+# person's answer) was stored at the same moment, e.g. a resend racing its original, or a newer
+# revision overtook this one.
+@unit_of_work(attempts=2)
 def cast_vote(
     participant: Participant | int,
     round_id: Any,
@@ -202,7 +207,6 @@ def cast_vote(
     *,
     vote_id: Any = None,
     rev: Any = None,
-    _retry: bool = True,
 ) -> VoteOutcome:
     """Store a participant's ballot, or replace the one they cast before in this round.
 
@@ -215,7 +219,8 @@ def cast_vote(
 
     This is the hot path of a large room: prebuilt SQL (``VoteSQL``), no ORM objects loaded:
     one read to decide, then, holding the workshop, the seq's advance, a re-read of the round's
-    status and the ballot (with the answer, for a first ballot).
+    status and the ballot (with the answer, for a first ballot), committed before the process's
+    write lock is released (``writing``).
     """
     participant_id = participant if isinstance(participant, int) else participant.id
     round_number = domain.parse_id(round_id)
@@ -238,7 +243,6 @@ def cast_vote(
     has_ballot = row.ballot_rev is not None
     if has_ballot and rev is not None and rev <= row.ballot_rev:
         duplicate = rev == row.ballot_rev and bool(vote_id) and vote_id == row.ballot_vote_id
-        db.session.rollback()  # end the read transaction
         return VoteOutcome(
             stored=False,
             changed=False,
@@ -260,51 +264,32 @@ def cast_vote(
             code="already_voted",
         )
     new_rev = (rev if rev is not None else row.ballot_rev + 1) if has_ballot else (rev or 1)
-    stored, seq = True, row.seq
-    with WRITE_LOCK:
-        try:
-            # The round may have closed since the read above: decide again, holding the workshop
-            # (a refusal is rolled back below).
-            seq, status, current_goal_id = run.first("seq", {"workshop_id": row.workshop_id})
-            (round_status,) = run.first("round_status", {"round_id": row.round_id})
-            _require_vote_open(status, round_status, current_goal_id, row.goal_id)
-            if has_ballot:
-                result = run(
-                    "change",
-                    {
-                        "b_key": key,
-                        "new_rev": new_rev,
-                        "new_answers": ballot_answers,
-                        "new_vote_id": vote_id,
-                    },
-                )
-                stored = result.rowcount == 1  # else a newer revision was stored meanwhile
-            else:
-                values = {
+    with writing():
+        # The round may have closed since the read above: decide again, holding the workshop.
+        seq, status, current_goal_id = run.first("seq", {"workshop_id": row.workshop_id})
+        (round_status,) = run.first("round_status", {"round_id": row.round_id})
+        _require_vote_open(status, round_status, current_goal_id, row.goal_id)
+        if has_ballot:
+            result = run(
+                "change",
+                {
                     "b_key": key,
-                    "b_round_id": row.round_id,
-                    "new_answers": ballot_answers,
                     "new_rev": new_rev,
+                    "new_answers": ballot_answers,
                     "new_vote_id": vote_id,
-                    "b_participant_id": None if row.anonymous else participant_id,
-                }
-                run("ballot", values)
-                run("response", {"b_round_id": row.round_id, "b_participant_id": participant_id})
-            if stored:
-                db.session.commit()
-        except (IntegrityError, sqlite3.IntegrityError):
-            # The same ballot (or this person's answer) was stored at the same moment, e.g.
-            # a resend racing its original.
-            stored = False
-        except Exception:
-            db.session.rollback()
-            raise
-        if not stored:
-            db.session.rollback()
-    if not stored:  # decide again against what is stored now
-        if _retry:
-            return cast_vote(
-                participant_id, round_id, secret, answers, vote_id=vote_id, rev=rev, _retry=False
+                },
             )
-        raise DomainError(N_("Rösten kunde inte sparas. Försök igen."), code="conflict")
+            if result.rowcount != 1:  # a newer revision was stored meanwhile
+                raise Retry(DomainError(CONFLICT, code="conflict"))
+        else:
+            values = {
+                "b_key": key,
+                "b_round_id": row.round_id,
+                "new_answers": ballot_answers,
+                "new_rev": new_rev,
+                "new_vote_id": vote_id,
+                "b_participant_id": None if row.anonymous else participant_id,
+            }
+            run("ballot", values)
+            run("response", {"b_round_id": row.round_id, "b_participant_id": participant_id})
     return VoteOutcome(stored=True, changed=has_ballot, rev=new_rev, seq=seq)

@@ -15,9 +15,9 @@ from ..models import (
     db,
     utcnow,
 )
-from ._unit import atomic, commit
+from ._unit import bump, unit_of_work
 from .audit import audit
-from .common import bump, get_workshop, text_input
+from .common import get_workshop, text_input
 
 
 def find_by_code(code: str) -> Workshop:
@@ -44,6 +44,7 @@ def unique_join_code() -> str:
             return code
 
 
+@unit_of_work
 def create_workshop(
     title: str,
     goals: Iterable[domain.GoalInput] = (),
@@ -64,10 +65,10 @@ def create_workshop(
     db.session.add(workshop)
     db.session.flush()
     audit(workshop.id, "workshop_create", {"title": workshop.title})
-    commit()
     return workshop
 
 
+@unit_of_work
 def create_from_template(facilitator_id: int | None = None) -> Workshop:
     """Create the built-in "KS mål 2019" workshop."""
     template = domain.KS_2019_TEMPLATE
@@ -116,19 +117,17 @@ def _apply_details(workshop: Workshop, details: Mapping[str, Any]) -> None:
         workshop.anonymous = bool(details["anonymous"])
 
 
+@unit_of_work
 def update_workshop(workshop_id: int, title: str, **details: Any) -> Workshop:
     """Change the workshop's title and document details."""
     workshop = get_workshop(workshop_id)
-
-    def change() -> Workshop:
-        workshop.title = text_input(title, 200, N_("Ange en rubrik."), required=True)
-        _apply_details(workshop, details)
-        audit(workshop.id, "workshop_update", {"title": workshop.title})
-        return workshop
-
-    return atomic(change)
+    workshop.title = text_input(title, 200, N_("Ange en rubrik."), required=True)
+    _apply_details(workshop, details)
+    audit(workshop.id, "workshop_update", {"title": workshop.title})
+    return workshop
 
 
+@unit_of_work
 def start_workshop(workshop_id: int) -> Workshop:
     """Open the workshop: goals are fixed and the first goal becomes current."""
     workshop = get_workshop(workshop_id)
@@ -139,10 +138,10 @@ def start_workshop(workshop_id: int) -> Workshop:
         workshop.current_goal_id = workshop.goals[0].id
     bump(workshop)
     audit(workshop.id, "workshop_start")
-    commit()
     return workshop
 
 
+@unit_of_work
 def close_workshop(workshop_id: int) -> Workshop:
     """Close the workshop to participants; the result stays for export."""
     workshop = get_workshop(workshop_id)
@@ -153,15 +152,14 @@ def close_workshop(workshop_id: int) -> Workshop:
                 vote_round.status = "stangd"
     bump(workshop)
     audit(workshop.id, "workshop_close")
-    commit()
     return workshop
 
 
+@unit_of_work
 def reopen_workshop(workshop_id: int) -> Workshop:
     workshop = get_workshop(workshop_id)
     if workshop.status == "stangd":
         workshop.status = "pagar"
         bump(workshop)
         audit(workshop.id, "workshop_reopen")
-        commit()
     return workshop
