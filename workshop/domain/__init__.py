@@ -24,6 +24,7 @@ from .core import (
     TOO_LONG,
     DomainError,
     Forbidden,
+    Line,
     NotFound,
     check_transition,
     clean_fields,
@@ -47,7 +48,6 @@ from .documents import (
     FollowUpRecord,
     GoalRecord,
     GoalSection,
-    Line,
     ParkingRecord,
     ProposalRecord,
     ProposalRow,
@@ -55,10 +55,8 @@ from .documents import (
     TallyRow,
     WorkshopRecord,
     consolidate,
-    criteria_lines,
     file_stem,
     goal_list,
-    proposal_lines,
     proposal_rows,
     tally_rows,
 )
@@ -114,6 +112,8 @@ from .proposals import (
     PROPOSAL_STATUS_LABELS,
     TEXT_FIELDS,
     ProposalInput,
+    criteria_lines,
+    proposal_lines,
     validate_proposal,
 )
 from .voting import (

@@ -1,4 +1,4 @@
-"""Shared pure helpers: the catalog marker, DomainError, ids, text cleaning, dates and phases.
+"""Shared pure helpers: the catalog marker, DomainError, ids, text, dates, phases and Line.
 
 Every feature module of ``workshop.domain`` builds on these; nothing here imports a sibling
 other than ``enums``.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .enums import Phase
@@ -195,6 +196,17 @@ def format_number(value: float, gettext: Any = N_) -> str:
     whole, fraction = f"{value:.1f}".split(".")
     # TRANSLATORS: a decimal number such as 3,5; English writes 3.5.
     return fill(gettext("%(int)s,%(dec)s"), int=whole, dec=fraction)
+
+
+# --- Documents ----------------------------------------------------------------------------
+
+
+@dataclass
+class Line:
+    """A labelled line in a document: "Indikator: Andel ..." (proposals, decisions, follow-up)."""
+
+    label: str
+    value: str
 
 
 # --- Dates ----------------------------------------------------------------------------------

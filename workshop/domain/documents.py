@@ -6,20 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .core import N_, fill, format_date, format_date_text, pgettext_via
+from .core import N_, Line, fill, format_date, format_date_text, pgettext_via
 from .enums import GoalStatus, ProposalKind, ProposalStatus, VoteMethod
 from .goals import DIRECTION_FOLLOW_UP
 from .proposals import (
     ASSESSMENT_LABELS,
     CRITERIA,
     CRITERIA_LABELS,
-    PROPOSAL_FIELD_LABELS,
     PROPOSAL_STATUS_LABELS,
     TEXT_FIELDS,
+    criteria_lines,
+    proposal_lines,
 )
 from .voting import ROUND_STATUS_LABELS, VOTE_METHOD_LABELS, answer_labels, describe_tally
 
@@ -126,14 +127,6 @@ class WorkshopRecord:
 
 
 @dataclass
-class Line:
-    """A labelled line in a goal section: "Indikator: Andel ..."."""
-
-    label: str
-    value: str
-
-
-@dataclass
 class GoalSection:
     heading: str
     area: str
@@ -205,46 +198,6 @@ class DecisionDocument:
     audit: list[AuditRecord] = field(default_factory=list)
     proposal_rows: list[ProposalRow] = field(default_factory=list)
     tally_rows: list[TallyRow] = field(default_factory=list)
-
-
-def proposal_lines(fields_: Mapping[str, str], gettext: Any = N_) -> list[Line]:
-    """Turn stored proposal fields into labelled lines, skipping empty ones."""
-    baseline = " ".join(
-        part
-        for part in (fields_.get("baseline_value", ""), _paren(fields_.get("baseline_year")))
-        if part
-    )
-    target = fields_.get("target_value", "")
-    if fields_.get("target_date"):
-        target = fill(
-            gettext("%(value)s senast %(date)s"), value=target or "–", date=fields_["target_date"]
-        )
-    pairs = [
-        ("what", fields_.get("what", "")),
-        ("indicator", fields_.get("indicator", "")),
-        ("baseline", baseline),
-        ("target", target),
-        ("resources", fields_.get("resources", "")),
-        ("responsible", fields_.get("responsible", "")),
-        ("rationale", fields_.get("rationale", "")),
-    ]
-    return [Line(gettext(PROPOSAL_FIELD_LABELS[k]), v) for k, v in pairs if v]
-
-
-def _paren(text: str | None) -> str:
-    return f"({text})" if text else ""
-
-
-def criteria_lines(criteria: Mapping[str, str], gettext: Any = N_) -> list[Line]:
-    return [
-        Line(
-            gettext(CRITERIA_LABELS[name]),
-            gettext(ASSESSMENT_LABELS[criteria[name]])
-            if criteria.get(name)
-            else gettext("ej bedömt"),
-        )
-        for name in CRITERIA
-    ]
 
 
 def file_stem(prefix: str, dnr: str, date: str) -> str:

@@ -8,17 +8,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .core import N_, DomainError, clean_fields, clean_text, fill, format_date, valid_date
-from .documents import (
-    FollowUpRecord,
-    GoalRecord,
-    Line,
-    WorkshopRecord,
-    file_stem,
-    proposal_lines,
-)
+from .core import N_, DomainError, Line, clean_fields, clean_text, fill, format_date, valid_date
+from .documents import FollowUpRecord, GoalRecord, WorkshopRecord, file_stem
 from .enums import Forecast, GoalStatus, ProposalKind
-from .proposals import PROPOSAL_FIELD_LABELS
+from .proposals import PROPOSAL_FIELD_LABELS, proposal_lines
 
 FORECAST_LABELS: dict[str, str] = {
     Forecast.MET: N_("Uppfylls"),

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .core import N_, DomainError, clean_fields, valid_date
+from .core import N_, DomainError, Line, clean_fields, fill, valid_date
 from .enums import Assessment, ProposalKind, ProposalStatus
 
 ASSESSMENT_LABELS: dict[str, str] = {
@@ -127,3 +127,47 @@ def validate_proposal(raw: Mapping[str, Any]) -> ProposalInput:
             field_params=limits,
         )
     return ProposalInput(kind=kind, criteria=criteria, **values)
+
+
+# --- A proposal in documents ---------------------------------------------------------------
+
+
+def proposal_lines(fields_: Mapping[str, str], gettext: Any = N_) -> list[Line]:
+    """Turn stored proposal fields into labelled lines, skipping empty ones."""
+    baseline = " ".join(
+        part
+        for part in (fields_.get("baseline_value", ""), _paren(fields_.get("baseline_year")))
+        if part
+    )
+    target = fields_.get("target_value", "")
+    if fields_.get("target_date"):
+        target = fill(
+            gettext("%(value)s senast %(date)s"), value=target or "–", date=fields_["target_date"]
+        )
+    pairs = [
+        ("what", fields_.get("what", "")),
+        ("indicator", fields_.get("indicator", "")),
+        ("baseline", baseline),
+        ("target", target),
+        ("resources", fields_.get("resources", "")),
+        ("responsible", fields_.get("responsible", "")),
+        ("rationale", fields_.get("rationale", "")),
+    ]
+    return [Line(gettext(PROPOSAL_FIELD_LABELS[k]), v) for k, v in pairs if v]
+
+
+def _paren(text: str | None) -> str:
+    return f"({text})" if text else ""
+
+
+def criteria_lines(criteria: Mapping[str, str], gettext: Any = N_) -> list[Line]:
+    """Turn a proposal's assessment of the three criteria into lines, "ej bedömt" when unset."""
+    return [
+        Line(
+            gettext(CRITERIA_LABELS[name]),
+            gettext(ASSESSMENT_LABELS[criteria[name]])
+            if criteria.get(name)
+            else gettext("ej bedömt"),
+        )
+        for name in CRITERIA
+    ]
