@@ -11,10 +11,17 @@ import pytest
 
 from workshop.domain import (
     CRITERIA,
+    MAX_DOT_BUDGET,
+    METHODS,
+    VOTE_METHOD_LABELS,
+    BadAnswer,
     DomainError,
+    MethodRules,
     VoteMethod,
+    answer_labels,
     describe_tally,
     progress,
+    rules,
     tally,
     validate_ballot,
 )
@@ -616,3 +623,76 @@ def test_describe_tally_falls_back_to_proposal_id_without_label():
     """Use the proposal id when no label is known."""
     lines = describe_tally(tally(VoteMethod.YES_NO, [7], [{"7": "ja"}]).to_dict(), {})
     assert lines == ["1 röster lämnades.", "7: ja 1, nej 0, avstår 0.", "Starkast stöd: 7."]
+
+
+# --- The rules table ------------------------------------------------------------------------
+
+# Per method: one answer the method accepts, what tallying that one ballot gives, and answers
+# it refuses.
+TABLE_CASES = [
+    (VoteMethod.YES_NO, "ja", {"ja": 1, "nej": 0, "avstar": 0}, 1.0, ["kanske", 1, True]),
+    (VoteMethod.SCORE, "4", {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0}, 4.0, [0, 6, "fyra", 2.5]),
+    (VoteMethod.DOTS, 2, {"2": 1}, 2.0, [-1, MAX_DOT_BUDGET + 1, "två", []]),
+    (VoteMethod.GRADIENTS, 1, {"1": 1, "2": 0, "3": 0, "4": 0, "5": 0}, 5.0, [0, 6, "helt"]),
+    (
+        VoteMethod.CRITERIA,
+        FULL_CRITERIA,
+        {},
+        3.0,
+        ["ja", {"paverkbart": "ja"}, {**FULL_CRITERIA, "matbart": "kanske"}],
+    ),
+]
+
+
+def test_every_vote_method_has_rules_with_its_label():
+    assert set(METHODS) == set(VoteMethod)
+    for method in VoteMethod:
+        method_rules = rules(method)
+        assert isinstance(method_rules, MethodRules)
+        assert method_rules.label == VOTE_METHOD_LABELS[method]
+        assert rules(method.value) is method_rules
+    assert [m for m in VoteMethod if rules(m).uses_budget] == [VoteMethod.DOTS]
+
+
+def test_rules_of_an_unknown_method_raise():
+    with pytest.raises(ValueError):
+        rules("lottning")
+
+
+@pytest.mark.parametrize(("method", "answer", "counts", "score", "bad"), TABLE_CASES)
+def test_each_method_refuses_an_invalid_answer(method, answer, counts, score, bad):
+    for value in bad:
+        with pytest.raises(BadAnswer):
+            rules(method).answer(value)
+        with pytest.raises(DomainError) as caught:
+            validate_ballot(method, IDS, {"11": value})
+        assert caught.value.code == "bad_ballot"
+
+
+@pytest.mark.parametrize(("method", "answer", "counts", "score", "bad"), TABLE_CASES)
+def test_each_method_tallies_a_valid_answer(method, answer, counts, score, bad):
+    ballot = validate_ballot(method, IDS, {"11": answer})
+    assert list(ballot) == ["11"]
+    result = tally(method, IDS, [ballot])
+    item = result.for_proposal(11)
+    assert result.ballots == 1
+    assert item.responses == 1
+    assert item.counts == counts
+    assert item.score == score
+    assert result.leaders == [11]
+    assert result.for_proposal(12).responses == 0
+    if method is VoteMethod.CRITERIA:
+        assert item.criteria["matbart"] == {"ja": 0, "delvis": 1, "nej": 0}
+    sentences = describe_tally(result.to_dict(), {11: "F1", 12: "F2", 13: "F3"})
+    assert sentences[0] == "1 röster lämnades."
+    assert sentences[1].startswith("F1: ")
+    assert sentences[-1] == "Starkast stöd: F1."
+
+
+@pytest.mark.parametrize(("method", "answer", "counts", "score", "bad"), TABLE_CASES)
+def test_each_method_names_its_answers_for_the_exports(method, answer, counts, score, bad):
+    ballot = validate_ballot(method, IDS, {"11": answer})
+    item = tally(method, IDS, [ballot]).for_proposal(11).to_dict()
+    pairs = answer_labels(method, item)
+    assert sum(count for _, count in pairs) == (3 if method is VoteMethod.CRITERIA else 1)
+    assert all(isinstance(label, str) and label for label, _ in pairs)
