@@ -17,6 +17,7 @@ from workshop.domain import (
     MethodRules,
     VoteMethod,
     answer_labels,
+    answer_text,
     describe_tally,
     progress,
     rules,
@@ -237,6 +238,7 @@ def test_every_vote_method_has_rules_with_its_label():
         assert isinstance(method_rules, MethodRules)
         assert method_rules.label == VOTE_METHOD_LABELS[method]
         assert rules(method.value) is method_rules
+    assert list(VOTE_METHOD_LABELS) == list(VoteMethod)
     assert [m for m in VoteMethod if rules(m).uses_budget] == [VoteMethod.DOTS]
 
 
@@ -282,3 +284,22 @@ def test_each_method_names_its_answers_for_the_exports(method, answer, counts, s
     pairs = answer_labels(method, item)
     assert sum(count for _, count in pairs) == (3 if method is VoteMethod.CRITERIA else 1)
     assert all(isinstance(label, str) and label for label, _ in pairs)
+
+
+@pytest.mark.parametrize(
+    ("method", "value", "text"),
+    [
+        (VoteMethod.YES_NO, "avstar", "Avstår"),
+        (VoteMethod.SCORE, 4, "4"),
+        (VoteMethod.DOTS, 2, "2"),
+        (VoteMethod.GRADIENTS, "5", "Emot — blockerar"),
+        (
+            VoteMethod.CRITERIA,
+            FULL_CRITERIA,
+            "Påverkbart inom KS ansvar Ja, Mätbart Delvis, Resurser finns Nej",
+        ),
+    ],
+)
+def test_each_method_puts_one_answer_in_words(method, value, text):
+    assert answer_text(method, value) == text
+    assert answer_text(method, value, lambda s: s.upper()) == text.upper()

@@ -133,6 +133,7 @@ from .voting import (
     ProposalTally,
     Tally,
     answer_labels,
+    answer_text,
     check_dot_budget,
     describe_tally,
     leaders,

@@ -16,13 +16,6 @@ from .core import N_, DomainError, fill, format_number, int_in
 from .enums import Assessment, RoundStatus, VoteMethod, YesNo
 from .proposals import ASSESSMENT_LABELS, CRITERIA, CRITERIA_LABELS
 
-VOTE_METHOD_LABELS: dict[VoteMethod, str] = {
-    VoteMethod.YES_NO: N_("Ja / nej / avstår per förslag"),
-    VoteMethod.SCORE: N_("Betyg 1–5 per förslag"),
-    VoteMethod.DOTS: N_("Prickröstning: fördela poäng"),
-    VoteMethod.GRADIENTS: N_("Grader av medhåll (5 steg)"),
-    VoteMethod.CRITERIA: N_("Kriteriebedömning per förslag"),
-}
 ROUND_STATUS_LABELS: dict[str, str] = {
     RoundStatus.OPEN: N_("pågår"),
     RoundStatus.CLOSED: N_("avslutad"),
@@ -133,6 +126,10 @@ def _yes_no_labels(item: Mapping[str, Any], gettext: Any) -> list[tuple[str, int
     return [(gettext(YES_NO_LABELS[k]), counts.get(k, 0)) for k in YES_NO_OPTIONS]
 
 
+def _yes_no_text(value: Any, gettext: Any) -> str:
+    return gettext(YES_NO_LABELS[value])
+
+
 # betyg 1–5: the mean.
 
 
@@ -227,6 +224,10 @@ def _gradient_labels(item: Mapping[str, Any], gettext: Any) -> list[tuple[str, i
     return [(gettext(GRADIENT_LABELS[n]), counts.get(str(n), 0)) for n in SCALE]
 
 
+def _gradient_text(value: Any, gettext: Any) -> str:
+    return gettext(GRADIENT_LABELS[int(value)])
+
+
 # kriterier: ja=2, delvis=1, nej=0 summed over the three criteria, averaged per voter.
 
 
@@ -285,8 +286,19 @@ def _criteria_labels(item: Mapping[str, Any], gettext: Any) -> list[tuple[str, i
     return pairs
 
 
+def _criteria_text(value: Any, gettext: Any) -> str:
+    return ", ".join(
+        f"{gettext(CRITERIA_LABELS[name])} {gettext(ASSESSMENT_LABELS[value[name]])}"
+        for name in CRITERIA
+    )
+
+
 def _keep(ballot: dict[str, Any], dot_budget: int) -> dict[str, Any]:
     return ballot
+
+
+def _plain_text(value: Any, gettext: Any) -> str:
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -301,6 +313,7 @@ class MethodRules:
     - ``may_lead(item)`` / ``rank_key(item)``: who can lead, and the order among them.
     - ``describe(item, label, gettext)``: one proposal's result in a sentence.
     - ``answer_labels(item, gettext)``: (answer in words, count) pairs for the exports.
+    - ``answer_text(value, gettext)``: one voter's answer in words (named votes).
     """
 
     label: str  # a msgid
@@ -313,12 +326,13 @@ class MethodRules:
     may_lead: Callable[[ProposalTally], bool] = lambda item: True
     rank_key: Callable[[ProposalTally], tuple[float, int]] = _by_score_then_responses
     ballot: Callable[[dict[str, Any], int], dict[str, Any]] = _keep
+    answer_text: Callable[[Any, Any], str] = _plain_text
     uses_budget: bool = False  # the facilitator sets a dot budget when opening the round
 
 
 METHODS: dict[VoteMethod, MethodRules] = {
     VoteMethod.YES_NO: MethodRules(
-        label=VOTE_METHOD_LABELS[VoteMethod.YES_NO],
+        label=N_("Ja / nej / avstår per förslag"),
         answer=_yes_no_answer,
         count=_yes_no_count,
         fill_zero=_zero_counts(YES_NO_OPTIONS),
@@ -327,9 +341,10 @@ METHODS: dict[VoteMethod, MethodRules] = {
         rank_key=lambda item: (item.score, item.counts[YesNo.YES]),
         describe=_yes_no_describe,
         answer_labels=_yes_no_labels,
+        answer_text=_yes_no_text,
     ),
     VoteMethod.SCORE: MethodRules(
-        label=VOTE_METHOD_LABELS[VoteMethod.SCORE],
+        label=N_("Betyg 1–5 per förslag"),
         answer=_scale_answer,
         count=_score_count,
         fill_zero=_zero_counts([str(n) for n in SCALE]),
@@ -337,7 +352,7 @@ METHODS: dict[VoteMethod, MethodRules] = {
         answer_labels=_score_labels,
     ),
     VoteMethod.DOTS: MethodRules(
-        label=VOTE_METHOD_LABELS[VoteMethod.DOTS],
+        label=N_("Prickröstning: fördela poäng"),
         answer=_dots_answer,
         ballot=_dots_ballot,
         count=_score_count,
@@ -347,23 +362,29 @@ METHODS: dict[VoteMethod, MethodRules] = {
         uses_budget=True,
     ),
     VoteMethod.GRADIENTS: MethodRules(
-        label=VOTE_METHOD_LABELS[VoteMethod.GRADIENTS],
+        label=N_("Grader av medhåll (5 steg)"),
         answer=_scale_answer,
         count=_gradient_count,
         fill_zero=_zero_counts([str(n) for n in SCALE]),
         may_lead=lambda item: item.counts.get(BLOCK, 0) == 0,
         describe=_gradient_describe,
         answer_labels=_gradient_labels,
+        answer_text=_gradient_text,
     ),
     VoteMethod.CRITERIA: MethodRules(
-        label=VOTE_METHOD_LABELS[VoteMethod.CRITERIA],
+        label=N_("Kriteriebedömning per förslag"),
         answer=_criteria_answer,
         count=_criteria_count,
         fill_zero=_criteria_zero,
         describe=_criteria_describe,
         answer_labels=_criteria_labels,
+        answer_text=_criteria_text,
     ),
 }
+
+
+# The methods as the console's menu and the documents name them, in the table's order.
+VOTE_METHOD_LABELS: dict[VoteMethod, str] = {method: r.label for method, r in METHODS.items()}
 
 
 def rules(method: VoteMethod | str) -> MethodRules:
@@ -515,3 +536,8 @@ def answer_labels(
 ) -> list[tuple[str, int]]:
     """Return one proposal's raw counts as (answer in words, count), for the spreadsheets."""
     return rules(method).answer_labels(item, gettext)
+
+
+def answer_text(method: VoteMethod, value: Any, gettext: Any = N_) -> str:
+    """Return one voter's normalised answer in words, for the named votes of an open round."""
+    return rules(method).answer_text(value, gettext)
