@@ -464,10 +464,10 @@ def test_goal_numbers_and_dates_are_joined_in_the_language() -> None:
         return catalogue.get(message, message)
 
     goals = [domain.GoalRecord(area="A", number=n, text="T") for n in ("1", "2", "3")]
-    assert domain._goal_list(goals) == "1, 2 och 3"
-    assert domain._goal_list(goals, english) == "1, 2 and 3"
+    assert domain.goal_list(goals) == "1, 2 och 3"
+    assert domain.goal_list(goals, english) == "1, 2 and 3"
     assert domain.format_date(dt.date(2019, 4, 30)) == "30 april 2019"
     assert domain.format_date(dt.date(2019, 4, 30), english) == "30 April 2019"
-    assert domain._num(4.5) == "4,5"
-    assert domain._num(4.5, english) == "4.5"
-    assert domain._num(4.0, english) == "4"
+    assert domain.format_number(4.5) == "4,5"
+    assert domain.format_number(4.5, english) == "4.5"
+    assert domain.format_number(4.0, english) == "4"

@@ -34,6 +34,14 @@ class ProposalKind(StrEnum):
     DIRECTION = "inriktningsmal"
 
 
+class GoalStatus(StrEnum):
+    """A goal's outcome in the documents: decided as one of the two kinds, or not treated."""
+
+    AMBITION = "ambitionsniva"  # = ProposalKind.AMBITION
+    DIRECTION = "inriktningsmal"  # = ProposalKind.DIRECTION
+    UNDECIDED = "ej_behandlad"
+
+
 class ProposalStatus(StrEnum):
     ACTIVE = "aktiv"
     HIDDEN = "dold"
@@ -60,6 +68,14 @@ class VoteMethod(StrEnum):
     CRITERIA = "kriterier"
 
 
+class YesNo(StrEnum):
+    """The answers of the ja / nej / avstår vote method."""
+
+    YES = "ja"
+    NO = "nej"
+    ABSTAIN = "avstar"
+
+
 class Forecast(StrEnum):
     MET = "uppfylls"
     PARTLY = "delvis"
@@ -71,10 +87,12 @@ ENUMS: dict[str, type[StrEnum]] = {
     "Phase": Phase,
     "RoundStatus": RoundStatus,
     "ProposalKind": ProposalKind,
+    "GoalStatus": GoalStatus,
     "ProposalStatus": ProposalStatus,
     "Assessment": Assessment,
     "Role": Role,
     "VoteMethod": VoteMethod,
+    "YesNo": YesNo,
     "Forecast": Forecast,
 }
 
