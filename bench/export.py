@@ -21,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from workshop import create_app, domain, export, renderers, services  # noqa: E402
+from workshop import create_app, documents, domain, services  # noqa: E402
 from workshop.extensions import db  # noqa: E402
 from workshop.models import Workshop  # noqa: E402
 
@@ -108,18 +108,18 @@ def main() -> None:
                 "collect (workshop_record)", lambda: services.workshop_record(workshop, today)
             )
             doc = timed("consolidate", lambda: domain.consolidate(record))
-            timed("DOCX", lambda: export.render_docx(doc))
-            timed("Markdown", lambda: export.render_markdown(doc))
-            timed("PDF/A-2b (WeasyPrint)", lambda: renderers.render_pdf(doc))
-            timed("XLSX", lambda: renderers.render_xlsx(doc))
-            timed("CSV", lambda: renderers.render_csv(doc))
+            timed("DOCX", lambda: documents.render_docx(doc))
+            timed("Markdown", lambda: documents.render_markdown(doc))
+            timed("PDF/A-2b (WeasyPrint)", lambda: documents.render_pdf(doc))
+            timed("XLSX", lambda: documents.render_xlsx(doc))
+            timed("CSV", lambda: documents.render_csv(doc))
             timed(
                 "JSON archive",
                 lambda: json.dumps(services.export_archive(workshop), ensure_ascii=False).encode(),
             )
             report = domain.follow_up_report(record)
-            timed("follow-up DOCX", lambda: renderers.render_follow_up_docx(report))
-            timed("follow-up PDF", lambda: renderers.render_follow_up_pdf(report))
+            timed("follow-up DOCX", lambda: documents.render_follow_up_docx(report))
+            timed("follow-up PDF", lambda: documents.render_follow_up_pdf(report))
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from workshop import services
-from workshop.export import md_escape
+from workshop.documents import md_escape
 from workshop.extensions import db
 from workshop.models import AuditEntry, Participant, Workshop
 

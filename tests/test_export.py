@@ -13,6 +13,7 @@ from docx.text.paragraph import Paragraph
 from markdown_it import MarkdownIt
 
 from workshop import domain
+from workshop.documents import export_filename, md_escape, render_docx, render_markdown
 from workshop.domain import (
     DecisionRecord,
     DissentRecord,
@@ -23,7 +24,6 @@ from workshop.domain import (
     VoteMethod,
     WorkshopRecord,
 )
-from workshop.export import export_filename, md_escape, render_docx, render_markdown
 
 TEMPLATE = domain.KS_2019_TEMPLATE
 GOAL_TEXTS = [text for _, _, text in TEMPLATE["goals"]]

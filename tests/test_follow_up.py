@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from workshop import domain, renderers, services
+from workshop import documents, domain, services
 from workshop.extensions import db
 from workshop.models import FollowUp, Workshop
 
@@ -99,11 +99,11 @@ def test_the_report_shows_all_goals_at_every_checkpoint(app: Flask) -> None:
     assert values["Uppmätt värde"] == "91,8 % (Källa: Kolada, N31807)"
     assert august.items[5].forecast == "" and august.items[5].lines[0].value.startswith("Två")
 
-    word = docx.Document(io.BytesIO(renderers.render_follow_up_docx(report)))
+    word = docx.Document(io.BytesIO(documents.render_follow_up_docx(report)))
     text = "\n".join(p.text for p in word.paragraphs)
     assert text.count("Ej behandlad i dialogen.") == 6 * 3
     assert "Prognos: Uppfylls delvis" in text
-    pdf = check_archival_pdf(renderers.render_follow_up_pdf(report))
+    pdf = check_archival_pdf(documents.render_follow_up_pdf(report))
     flat = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
     assert "Uppfylls delvis" in flat and "Inriktningsmål — ingen prognos." in flat
 

@@ -23,7 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
-from workshop import create_app, domain, export, renderers, services
+from workshop import create_app, documents, domain, services
 from workshop.extensions import db
 from workshop.models import Workshop
 
@@ -193,7 +193,7 @@ def test_import_and_export_over_http(
 
 def test_xlsx_has_every_proposal_and_raw_count(app: Flask, built: int) -> None:
     doc = _document(app, built)
-    book = openpyxl.load_workbook(io.BytesIO(renderers.render_xlsx(doc)))
+    book = openpyxl.load_workbook(io.BytesIO(documents.render_xlsx(doc)))
     assert book.sheetnames == ["Förslag", "Röstresultat"]
     proposals = list(book["Förslag"].iter_rows(values_only=True))
     header, rows = proposals[0], proposals[1:]
@@ -222,7 +222,7 @@ def test_xlsx_has_every_proposal_and_raw_count(app: Flask, built: int) -> None:
 
 def test_csv_is_the_proposal_table_for_swedish_excel(app: Flask, built: int) -> None:
     doc = _document(app, built)
-    body = renderers.render_csv(doc)
+    body = documents.render_csv(doc)
     assert body.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:4] == ["Mål", "Förslag", "Typ", "Status"]
@@ -235,7 +235,7 @@ def test_csv_is_the_proposal_table_for_swedish_excel(app: Flask, built: int) -> 
 @pytest.mark.parametrize(
     ("ext", "mimetype"),
     [
-        ("xlsx", renderers.XLSX_MIMETYPE),
+        ("xlsx", documents.XLSX_MIMETYPE),
         ("csv", "text/csv"),
         ("pdf", "application/pdf"),
     ],
@@ -286,7 +286,7 @@ def check_archival_pdf(body: bytes, lang: str = "sv") -> PdfReader:
 
 def test_pdf_is_tagged_pdfa_with_embedded_fonts(app: Flask, built: int) -> None:
     doc = _document(app, built)
-    reader = check_archival_pdf(renderers.render_pdf(doc))
+    reader = check_archival_pdf(documents.render_pdf(doc))
     text = "\n".join(page.extract_text() for page in reader.pages)
     flat = " ".join(text.split())
     assert doc.title.split()[0] in flat
@@ -304,7 +304,7 @@ def test_pdf_is_english_in_english(app: Flask, built: int) -> None:
 
         record = services.workshop_record(db.session.get(Workshop, built), "2019-09-01", gettext)
         doc = domain.consolidate(record, gettext)
-        body = renderers.render_pdf(doc, gettext, "en")
+        body = documents.render_pdf(doc, gettext, "en")
     reader = check_archival_pdf(body, lang="en")
     assert "Proposal for decision" in " ".join(reader.pages[0].extract_text().split())
 
@@ -349,7 +349,7 @@ def convert_with_libreoffice(tmp_path: Path, name: str, body: bytes) -> Path:
 
 def test_libreoffice_opens_the_docx(app: Flask, built: int, tmp_path: Path) -> None:
     doc = _document(app, built)
-    pdf = convert_with_libreoffice(tmp_path, "forslag.docx", export.render_docx(doc))
+    pdf = convert_with_libreoffice(tmp_path, "forslag.docx", documents.render_docx(doc))
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(pdf).pages).split())
     assert "Förslag till beslut" in text
     assert "Ej behandlad i dialogen." in text
@@ -360,10 +360,10 @@ def test_libreoffice_opens_the_follow_up_docx(app: Flask, built: int, tmp_path: 
         record = services.workshop_record(db.session.get(Workshop, built), "2019-09-01")
     report = domain.follow_up_report(record)
     pdf = convert_with_libreoffice(
-        tmp_path, "uppfoljning.docx", renderers.render_follow_up_docx(report)
+        tmp_path, "uppfoljning.docx", documents.render_follow_up_docx(report)
     )
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(pdf).pages).split())
     assert "Uppfylls delvis" in text
     # And python-docx reads it too.
-    word = docx.Document(io.BytesIO(renderers.render_follow_up_docx(report)))
+    word = docx.Document(io.BytesIO(documents.render_follow_up_docx(report)))
     assert word.paragraphs

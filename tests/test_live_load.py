@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from workshop import domain, live, services
+from workshop import domain, services
 from workshop.extensions import socketio
+from workshop.live import rooms
 
 from .conftest import Phone, connect, received
 
@@ -124,7 +125,7 @@ def test_flooding_client_is_rate_limited_while_others_vote(
     _goal, round_id, proposals = open_vote(fac)
     flooder, voter = Phone(app, workshop_id), Phone(app, workshop_id)
     clock = [time.monotonic() + 10]  # the buckets are full, and their clock stands still
-    monkeypatch.setattr(live.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(rooms.time, "monotonic", lambda: clock[0])
 
     acks = [flooder.emit("state:get", {"secret": flooder.secret}) for _ in range(100)]
     limited = [ack for ack in acks if not ack["ok"]]

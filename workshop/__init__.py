@@ -213,7 +213,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.after_request(security_headers)
     # Import the handlers before init_app: registered earlier, Flask-SocketIO keeps them and
     # installs them on every app's server; registered after, only the first app would get them.
-    from . import events  # noqa: F401
+    from . import live  # noqa: F401 - importing the package registers the handlers
 
     socketio.init_app(
         app,

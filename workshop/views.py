@@ -30,7 +30,7 @@ from flask import (
 from flask_babel import get_locale, gettext
 from flask_wtf.csrf import CSRFError
 
-from . import domain, export, kolada, renderers, services
+from . import documents, domain, kolada, services
 from .domain import DomainError
 from .extensions import db
 from .live import disconnect_facilitator, disconnect_participants, push_state
@@ -411,31 +411,18 @@ def _document(workshop: Workshop) -> domain.DecisionDocument:
 def download(workshop_id: int, ext: str) -> Response:
     workshop = _workshop_or_404(workshop_id)
     document = _document(workshop)
-    if ext == "docx":
-        language = "en-GB" if str(get_locale()) == "en" else export.LANGUAGE
-        body: bytes = export.render_docx(document, gettext, language)
-        mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    elif ext == "md":
-        body = export.render_markdown(document, gettext).encode("utf-8")
-        mimetype = "text/markdown; charset=utf-8"
-    elif ext == "pdf":
-        body = renderers.render_pdf(document, gettext, str(get_locale() or "sv"))
-        mimetype = "application/pdf"
-    elif ext == "xlsx":
-        body = renderers.render_xlsx(document, gettext)
-        mimetype = renderers.XLSX_MIMETYPE
-    elif ext == "csv":
-        body = renderers.render_csv(document, gettext)
-        mimetype = "text/csv; charset=utf-8"
-    elif ext == "json":
-        archive = services.export_archive(workshop)
-        body = json.dumps(archive, ensure_ascii=False, indent=1).encode("utf-8")
-        mimetype = "application/json"
-    else:
+    found = documents.FORMATS.get(ext)
+    if found is None:
         abort(404)
-    filename = export.export_filename(document, ext)
-    if ext == "json":
-        filename = "arkiv" + filename.removeprefix("forslag-till-beslut")
+    source = documents.Source(
+        document,
+        archive=lambda: services.export_archive(workshop),
+        gettext=gettext,
+        locale=str(get_locale() or "sv"),
+    )
+    body = found.render(source)
+    mimetype = found.mimetype
+    filename = found.filename(document, ext)
     services.audit_now(workshop.id, "export", {"format": ext})
     return Response(
         body,
@@ -737,15 +724,15 @@ def follow_up_download(workshop_id: int, ext: str) -> Response:
     record = services.workshop_record(workshop, dt.date.today().isoformat(), gettext)
     report = domain.follow_up_report(record, gettext)
     if ext == "docx":
-        language = "en-GB" if str(get_locale()) == "en" else export.LANGUAGE
-        body = renderers.render_follow_up_docx(report, gettext, language)
+        language = "en-GB" if str(get_locale()) == "en" else documents.LANGUAGE
+        body = documents.render_follow_up_docx(report, gettext, language)
         mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     elif ext == "pdf":
-        body = renderers.render_follow_up_pdf(report, gettext, str(get_locale() or "sv"))
+        body = documents.render_follow_up_pdf(report, gettext, str(get_locale() or "sv"))
         mimetype = "application/pdf"
     else:
         abort(404)
-    filename = renderers.follow_up_filename(report, ext)
+    filename = documents.follow_up_filename(report, ext)
     return Response(
         body,
         mimetype=mimetype,

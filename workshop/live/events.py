@@ -13,16 +13,17 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, request, session
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale, gettext
 from flask_socketio import ConnectionRefusedError, disconnect, join_room
 
-from . import domain, services, state
-from .domain import N_, DomainError, Forbidden
-from .extensions import db, socketio
-from .live import (
+from .. import domain, services
+from ..domain import N_, DomainError, Forbidden
+from ..extensions import db, socketio
+from ..models import Facilitator, Participant
+from . import snapshots
+from .rooms import (
     Connection,
     connection,
-    error_payload,
     forget,
     online_count,
     push_state,
@@ -31,14 +32,33 @@ from .live import (
     sids_of_participant,
     take_token,
 )
-from .models import Facilitator, Participant
 
 Handler = Callable[[Connection, dict[str, Any]], dict[str, Any] | None]
+
+
+def error_payload(exc: DomainError, locale: str | None = None) -> dict[str, Any]:
+    """Translate a domain error into the acknowledgement a client shows to its person."""
+
+    def render() -> dict[str, Any]:
+        return {
+            "ok": False,
+            "code": exc.code,
+            "error": gettext(exc.message, **exc.params),
+            "fields": exc.field_messages(gettext),
+        }
+
+    if locale:
+        with force_locale(locale):
+            return render()
+    return render()
 
 
 @socketio.on("connect")
 def on_connect(auth: Any = None) -> None:
     """Sent by every client on connect; joins the room of its workshop and audience.
+
+    Nobody else is told (``people.online`` follows with the next push); the client itself gets
+    the connection, or ``connect_error`` with the reason, and then asks ``state:get``.
 
     ``auth`` is ``{"workshop": id, "role": "facilitator"|"screen"|"people", "key"?}``. The role
     is checked against the signed session cookie (or the presenter key), never trusted.
@@ -173,13 +193,13 @@ def on_state_get(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]:
     workshop = services.get_workshop(conn.workshop_id)
     online = online_count(workshop.id)
     if conn.role == "facilitator":
-        full = state.facilitator_state(workshop)
+        full = snapshots.facilitator_state(workshop)
         full["people"]["online"] = online
         return {"state": full}
-    result: dict[str, Any] = {"state": state.public_state(workshop)}
+    result: dict[str, Any] = {"state": snapshots.public_state(workshop)}
     result["state"]["people"]["online"] = online
     if conn.role == "people":
-        result["own"] = state.own_state(workshop, _participant(conn), payload.get("secret"))
+        result["own"] = snapshots.own_state(workshop, _participant(conn), payload.get("secret"))
     return result
 
 
@@ -198,7 +218,7 @@ def on_proposal_add(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]
         participant=participant,
         secret=payload.get("secret"),
     )
-    return {"proposal": state.proposal_data(proposal), "created": created}
+    return {"proposal": snapshots.proposal_data(proposal), "created": created}
 
 
 @event("vote:cast", roles=("people",), push=False)
@@ -285,7 +305,7 @@ def on_proposal_merge(conn: Connection, payload: dict[str, Any]) -> dict[str, An
     merged = services.merge_proposals(
         conn.workshop_id, payload.get("ids"), payload.get("proposal") or {}
     )
-    return {"proposal": state.proposal_data(merged)}
+    return {"proposal": snapshots.proposal_data(merged)}
 
 
 @event("proposal:hide", roles=FACILITATOR)
@@ -296,19 +316,22 @@ def on_proposal_hide(conn: Connection, payload: dict[str, Any]) -> None:
 
 @event("proposal:restore", roles=FACILITATOR)
 def on_proposal_restore(conn: Connection, payload: dict[str, Any]) -> None:
-    """Sent by the facilitator to bring back a hidden or parked proposal."""
+    """Sent by the facilitator to bring back a hidden or parked proposal; all get new state."""
     services.restore_proposal(conn.workshop_id, payload.get("id"))
 
 
 @event("proposal:park", roles=FACILITATOR)
 def on_proposal_park(conn: Connection, payload: dict[str, Any]) -> None:
-    """Sent by the facilitator to move a proposal to the parking lot."""
+    """Sent by the facilitator to move a proposal to the parking lot; all get new state."""
     services.park_proposal(conn.workshop_id, payload.get("id"))
 
 
 @event("proposal:publish", roles=FACILITATOR)
 def on_proposal_publish(conn: Connection, payload: dict[str, Any]) -> None:
-    """Sent by the facilitator to show (or withdraw) proposals on the presenter and phones."""
+    """Sent by the facilitator to show (or withdraw) proposals; all audiences get new state.
+
+    Presenter and phones see the published active proposals; the console sees them all.
+    """
     services.publish_proposals(
         conn.workshop_id, payload.get("ids"), bool(payload.get("published", True))
     )
@@ -316,7 +339,10 @@ def on_proposal_publish(conn: Connection, payload: dict[str, Any]) -> None:
 
 @event("parking:add", roles=FACILITATOR)
 def on_parking_add(conn: Connection, payload: dict[str, Any]) -> None:
-    """Sent by the facilitator to write a point on the parking lot."""
+    """Sent by the facilitator to write a point on the parking lot; all get new state.
+
+    The parking lot itself is in the facilitator's snapshot only.
+    """
     services.add_parking(conn.workshop_id, payload.get("text"), payload.get("goal_id"))
 
 

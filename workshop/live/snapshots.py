@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 from flask_babel import gettext
 
-from . import domain, services
-from .models import Goal, Participant, Proposal, VoteRound, Workshop, utcnow
+from .. import domain, services
+from ..models import Goal, Participant, Proposal, VoteRound, Workshop, utcnow
 
 T = TypeVar("T")
 
