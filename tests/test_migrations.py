@@ -20,7 +20,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from workshop import BASELINE, alembic_config, create_app, schema_head, services
+from workshop import create_app, services
+from workshop.db import BASELINE, alembic_config, schema_head
 from workshop.extensions import db
 from workshop.models import Ballot, Decision, Goal, Response, VoteRound, Workshop
 
