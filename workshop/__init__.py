@@ -134,7 +134,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             services.purge_expired(int(app.config["RETENTION_DAYS"]))
 
     from .cli import register_commands
-    from .views import register_blueprints
+    from .web import register_blueprints
 
     register_blueprints(app)
     register_commands(app)
