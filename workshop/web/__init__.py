@@ -13,9 +13,13 @@ from flask_babel import get_locale, gettext
 from flask_wtf.csrf import CSRFError
 
 from .. import domain
+from ..domain.enums import ENUMS, enum_values
 from ..sessions import current_facilitator
 from . import auth, dialogues, follow_up, public, results, room  # noqa: F401 - adds the routes
 from .common import BLUEPRINTS
+
+# The statuses and kinds for the pages' scripts (the #enums block); the same on every page.
+ENUM_VALUES = enum_values()
 
 
 def register_blueprints(app: Flask) -> None:
@@ -27,6 +31,10 @@ def register_blueprints(app: Flask) -> None:
     def load_facilitator() -> None:
         # Logged out elsewhere (or the account's sessions were ended): this session ends too.
         g.facilitator = current_facilitator(end_stale=True)
+
+    # The enums by class name (``Phase.VOTING``), so templates compare with them, not with
+    # literals; globals rather than a context processor, so imported macros see them too.
+    app.jinja_env.globals.update(ENUMS, enums=ENUM_VALUES)
 
     @app.context_processor
     def inject() -> dict[str, Any]:
