@@ -17,7 +17,7 @@ import io  # noqa: E402
 
 import qrcode  # noqa: E402
 
-from workshop import create_app, services  # noqa: E402
+from workshop import create_app, queries, services  # noqa: E402
 from workshop.extensions import socketio  # noqa: E402
 
 
@@ -60,7 +60,7 @@ def main() -> None:
             app.config["FACILITATOR_USERNAME"], app.config["FACILITATOR_PASSWORD"]
         )
         workshop = (
-            next((w for w in services.list_workshops() if w.dnr == "KS 2018/109"), None)
+            next((w for w in queries.list_workshops() if w.dnr == "KS 2018/109"), None)
             or services.create_from_template()
         )
         print(banner(app, workshop, password), flush=True)

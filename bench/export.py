@@ -21,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from workshop import create_app, documents, domain, services  # noqa: E402
+from workshop import create_app, documents, domain, queries, services  # noqa: E402
 from workshop.extensions import db  # noqa: E402
 from workshop.models import Workshop  # noqa: E402
 
@@ -105,7 +105,7 @@ def main() -> None:
             workshop = db.session.get(Workshop, wid)
             today = dt.date.today().isoformat()
             record = timed(
-                "collect (workshop_record)", lambda: services.workshop_record(workshop, today)
+                "collect (workshop_record)", lambda: queries.workshop_record(workshop, today)
             )
             doc = timed("consolidate", lambda: domain.consolidate(record))
             timed("DOCX", lambda: documents.render_docx(doc))
@@ -115,7 +115,7 @@ def main() -> None:
             timed("CSV", lambda: documents.render_csv(doc))
             timed(
                 "JSON archive",
-                lambda: json.dumps(services.export_archive(workshop), ensure_ascii=False).encode(),
+                lambda: json.dumps(queries.export_archive(workshop), ensure_ascii=False).encode(),
             )
             report = domain.follow_up_report(record)
             timed("follow-up DOCX", lambda: documents.render_follow_up_docx(report))

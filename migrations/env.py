@@ -1,7 +1,7 @@
 """Alembic environment: the app's models are the target, the app's engine the database.
 
 Run by ``flask --app workshop db …`` (Flask-Migrate) and by ``create_app`` at start
-(``workshop.migrate_database``). A caller may hand over an open connection in
+(``workshop.db.migrate_database``). A caller may hand over an open connection in
 ``config.attributes["connection"]`` (the tests do, to migrate a bare database).
 """
 

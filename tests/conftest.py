@@ -24,7 +24,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_socketio import SocketIOTestClient
 
-from workshop import alembic_config, create_app, services
+from workshop import create_app, services
+from workshop.db import alembic_config
 from workshop.extensions import db, socketio
 from workshop.models import Workshop
 

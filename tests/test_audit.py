@@ -10,7 +10,7 @@ from docx import Document
 from flask import Flask
 from flask.testing import FlaskClient
 
-from workshop import services
+from workshop import queries
 from workshop.documents import md_escape
 from workshop.extensions import db
 from workshop.models import AuditEntry, Participant, Workshop
@@ -119,7 +119,7 @@ def test_every_facilitator_action_is_logged(app: Flask, client: FlaskClient) -> 
         for entry in entries:
             assert entry.at is not None
             assert entry.actor == "samtalsledare"
-            assert services.describe_audit(entry)
+            assert queries.describe_audit(entry)
             # Nothing a participant does is logged, and no entry holds a ballot or a secret.
             text = repr(entry.details)
             assert phone.secret not in text and other.secret not in text

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from workshop import documents, domain, services
+from workshop import documents, domain, queries
 from workshop.extensions import db
 from workshop.models import FollowUp, Workshop
 
@@ -81,7 +81,7 @@ def test_an_undecided_goal_cannot_be_followed_up() -> None:
 def test_the_report_shows_all_goals_at_every_checkpoint(app: Flask) -> None:
     workshop_id = build_workshop(app)
     with app.app_context():
-        record = services.workshop_record(db.session.get(Workshop, workshop_id), "2019-09-01")
+        record = queries.workshop_record(db.session.get(Workshop, workshop_id), "2019-09-01")
     report = domain.follow_up_report(record)
     assert [c.date for c in report.checkpoints] == [d.isoformat() for d in CHECKPOINTS]
     assert report.checkpoints[-1].heading == "Uppföljning per 31 december 2019 (helår)"

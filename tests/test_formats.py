@@ -23,7 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
-from workshop import create_app, documents, domain, services
+from workshop import create_app, documents, domain, queries, services
 from workshop.extensions import db
 from workshop.models import Workshop
 
@@ -41,13 +41,13 @@ def built(app: Flask) -> int:
 
 def _archive(app: Flask, workshop_id: int) -> dict[str, Any]:
     with app.app_context():
-        return services.export_archive(db.session.get(Workshop, workshop_id))
+        return queries.export_archive(db.session.get(Workshop, workshop_id))
 
 
 def _document(app: Flask, workshop_id: int) -> domain.DecisionDocument:
     with app.app_context():
         workshop = db.session.get(Workshop, workshop_id)
-        return domain.consolidate(services.workshop_record(workshop, "2019-09-01"))
+        return domain.consolidate(queries.workshop_record(workshop, "2019-09-01"))
 
 
 @pytest.fixture
@@ -302,7 +302,7 @@ def test_pdf_is_english_in_english(app: Flask, built: int) -> None:
     with app.test_request_context(headers={"Accept-Language": "en"}):
         from flask_babel import gettext
 
-        record = services.workshop_record(db.session.get(Workshop, built), "2019-09-01", gettext)
+        record = queries.workshop_record(db.session.get(Workshop, built), "2019-09-01", gettext)
         doc = domain.consolidate(record, gettext)
         body = documents.render_pdf(doc, gettext, "en")
     reader = check_archival_pdf(body, lang="en")
@@ -357,7 +357,7 @@ def test_libreoffice_opens_the_docx(app: Flask, built: int, tmp_path: Path) -> N
 
 def test_libreoffice_opens_the_follow_up_docx(app: Flask, built: int, tmp_path: Path) -> None:
     with app.app_context():
-        record = services.workshop_record(db.session.get(Workshop, built), "2019-09-01")
+        record = queries.workshop_record(db.session.get(Workshop, built), "2019-09-01")
     report = domain.follow_up_report(record)
     pdf = convert_with_libreoffice(
         tmp_path, "uppfoljning.docx", documents.render_follow_up_docx(report)

@@ -20,7 +20,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from workshop import BASELINE, alembic_config, create_app, schema_head, services
+from workshop import create_app, queries, services
+from workshop.db import BASELINE, alembic_config, schema_head
 from workshop.extensions import db
 from workshop.models import Ballot, Decision, Goal, Response, VoteRound, Workshop
 
@@ -227,10 +228,10 @@ def _check_filled(app: Any, filled: dict[str, Any]) -> None:
         decision = db.session.scalar(sa.select(Decision).filter_by(goal_id=1))
         assert decision.fields == filled["fields"]
         assert decision.dissent == [{"name": "", "text": "Nej."}]
-        assert services.round_tally(vote_round) is not None
+        assert queries.round_tally(vote_round) is not None
         # The app still works on the upgraded database: a new workshop, a new vote round id.
         services.create_from_template()
-        assert len(services.list_workshops()) == 2
+        assert len(queries.list_workshops()) == 2
 
 
 def test_upgrading_from_the_first_migration_keeps_the_data(bare_url: str) -> None:
@@ -262,7 +263,7 @@ def test_create_app_builds_an_empty_database(bare_url: str) -> None:
     app = _app(bare_url)
     try:
         with app.app_context():
-            assert services.list_workshops() == []
+            assert queries.list_workshops() == []
     finally:
         _close(app)
     assert _revision(bare_url) == schema_head()

@@ -19,6 +19,8 @@ import sqlalchemy.orm as so
 from flask_sqlalchemy import SQLAlchemy
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .domain.enums import ProposalStatus, Role, RoundStatus, WorkshopStatus
+
 
 class Base(so.DeclarativeBase):
     pass
@@ -64,7 +66,7 @@ class Workshop(db.Model):
     join_code: so.Mapped[str] = so.mapped_column(sa.String(12), unique=True)
     screen_key: so.Mapped[str] = so.mapped_column(sa.String(64), default=random_key)
     # "utkast" before start, "pagar" while running, "stangd" when closed to participants.
-    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="utkast")
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default=WorkshopStatus.DRAFT)
     anonymous: so.Mapped[bool] = so.mapped_column(default=True)
     current_goal_id: so.Mapped[int | None] = so.mapped_column(
         # Named (as PostgreSQL would name it) so a migration can drop it: it is added after
@@ -123,7 +125,8 @@ class Goal(db.Model):
 
     @property
     def current_round(self) -> VoteRound | None:
-        return self.rounds[-1] if self.rounds and self.rounds[-1].status != "ersatt" else None
+        replaced = self.rounds and self.rounds[-1].status == RoundStatus.REPLACED
+        return self.rounds[-1] if self.rounds and not replaced else None
 
 
 class Participant(db.Model):
@@ -134,7 +137,7 @@ class Participant(db.Model):
     token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True, default=random_key)
     display_name: so.Mapped[str | None] = so.mapped_column(sa.String(60))
     # "deltagare" may vote; "observator" follows and may propose but not vote.
-    role: so.Mapped[str] = so.mapped_column(sa.String(12), default="deltagare")
+    role: so.Mapped[str] = so.mapped_column(sa.String(12), default=Role.PARTICIPANT)
     removed: so.Mapped[bool] = so.mapped_column(default=False)
     left: so.Mapped[bool] = so.mapped_column(default=False)
     joined_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
@@ -143,7 +146,7 @@ class Participant(db.Model):
 
     @property
     def can_vote(self) -> bool:
-        return self.role == "deltagare" and not self.removed and not self.left
+        return self.role == Role.PARTICIPANT and not self.removed and not self.left
 
 
 class Proposal(db.Model):
@@ -168,7 +171,7 @@ class Proposal(db.Model):
         sa.ForeignKey("participant.id", ondelete="SET NULL"), index=True
     )
     author_label: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
-    status: so.Mapped[str] = so.mapped_column(sa.String(14), default="aktiv")
+    status: so.Mapped[str] = so.mapped_column(sa.String(14), default=ProposalStatus.ACTIVE)
     hidden_reason: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     merged_into_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("proposal.id"))
     published: so.Mapped[bool] = so.mapped_column(default=False)
@@ -197,7 +200,7 @@ class VoteRound(db.Model):
     dot_budget: so.Mapped[int] = so.mapped_column(default=3)
     proposal_ids: so.Mapped[list[int]] = so.mapped_column(sa.JSON)
     # "oppen" while votes are taken, "stangd" when closed, "ersatt" when a new round replaced it.
-    status: so.Mapped[str] = so.mapped_column(sa.String(8), default="oppen")
+    status: so.Mapped[str] = so.mapped_column(sa.String(8), default=RoundStatus.OPEN)
     revealed: so.Mapped[bool] = so.mapped_column(default=False)
 
     goal: so.Mapped[Goal] = so.relationship(back_populates="rounds")

@@ -1,4 +1,4 @@
-"""Signed-cookie sessions that remember the cookies they verified recently.
+"""Signed-cookie sessions that remember the cookies they verified recently, and who is logged in.
 
 Flask-SocketIO opens the session for every Socket.IO event (it builds a request context from
 the connection's handshake), so a phone voting in a large room would have its cookie's
@@ -15,8 +15,11 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from flask import Flask, Request
+from flask import Flask, Request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+
+from .extensions import db
+from .models import Facilitator
 
 
 class RememberingSessionInterface(SecureCookieSessionInterface):
@@ -51,3 +54,21 @@ class RememberingSessionInterface(SecureCookieSessionInterface):
                 while len(self._cache) > self._size:
                     self._cache.popitem(last=False)
         return session
+
+
+def current_facilitator(*, end_stale: bool = False) -> Facilitator | None:
+    """The facilitator of this request's session, if that session is still valid.
+
+    Serves HTTP requests and Socket.IO events alike (Flask-SocketIO opens the handshake's
+    session for each event). Logging out bumps ``session_version``; a session signed with an
+    older one is no longer the facilitator's. ``end_stale`` also removes such a session's login
+    (HTTP only: a Socket.IO handler's session changes never reach the cookie).
+    """
+    facilitator_id = session.get("facilitator_id")
+    facilitator = db.session.get(Facilitator, facilitator_id) if facilitator_id else None
+    if facilitator is not None and session.get("fv") != facilitator.session_version:
+        if end_stale:
+            session.pop("facilitator_id", None)
+            session.pop("fv", None)
+        return None
+    return facilitator

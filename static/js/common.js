@@ -33,6 +33,11 @@
 
   MV.readJSON = readJSON;
 
+  /** Every status and kind as the server's StrEnums name them (the #enums block): the values
+   * are never copied here: E.Phase.VOTING is whatever the server stores. */
+  var E = readJSON("enums") || {};
+  MV.E = E;
+
   /** Return the criteria as ordered [name, label] pairs (paverkbart, matbart, resurser). */
   MV.criteriaLabels = function () {
     return strings.criteria || [];
@@ -404,7 +409,7 @@
   MV.proposalCard = function (p, opts) {
     opts = opts || {};
     var fields = p.fields || {};
-    var main = p.kind === "inriktningsmal" ? fields.rationale : fields.what;
+    var main = p.kind === E.ProposalKind.DIRECTION ? fields.rationale : fields.what;
     var lines = MV.proposalLines(fields).filter(function (pair) {
       return pair[1] !== main;
     });
@@ -476,7 +481,7 @@
 
   /** Read a form built by the proposal_fields macro into {kind, what, ..., criteria}. */
   MV.readProposal = function (form) {
-    var data = { kind: radioValue(form, "kind") || "ambitionsniva", criteria: {} };
+    var data = { kind: radioValue(form, "kind") || E.ProposalKind.AMBITION, criteria: {} };
     TEXT_FIELDS.forEach(function (name) {
       var input = form.elements[name];
       data[name] = input ? input.value.trim() : "";
@@ -494,7 +499,7 @@
   MV.fillProposal = function (form, data) {
     data = data || {};
     var fields = data.fields || data;
-    setRadio(form, "kind", data.kind || "ambitionsniva");
+    setRadio(form, "kind", data.kind || E.ProposalKind.AMBITION);
     TEXT_FIELDS.forEach(function (name) {
       var input = form.elements[name];
       if (input) {
@@ -509,7 +514,7 @@
 
   /** Show the parts of a proposal form that belong to the chosen kind. */
   MV.syncKind = function (form) {
-    var kind = radioValue(form, "kind") || "ambitionsniva";
+    var kind = radioValue(form, "kind") || E.ProposalKind.AMBITION;
     Array.prototype.forEach.call(form.querySelectorAll("[data-kind-only]"), function (node) {
       node.hidden = node.getAttribute("data-kind-only") !== kind;
     });
@@ -617,12 +622,12 @@
   function resultRows(method, item, ballots, budget, maxPoints) {
     var counts = item.counts || {};
     var most = Math.max(1, ballots);
-    if (method === "ja_nej") {
+    if (method === E.VoteMethod.YES_NO) {
       return ["ja", "nej", "avstar"].map(function (key) {
         return barRow(MV.t("vote_" + key), counts[key] || 0, most, String(counts[key] || 0), key !== "ja");
       });
     }
-    if (method === "betyg") {
+    if (method === E.VoteMethod.SCORE) {
       return [barRow(MV.t("results_mean", { score: number(item.score) }), item.score, 5, number(item.score))].concat(
         [5, 4, 3, 2, 1].map(function (n) {
           var c = counts[String(n)] || 0;
@@ -630,25 +635,25 @@
         })
       );
     }
-    if (method === "prickar") {
+    if (method === E.VoteMethod.DOTS) {
       return [
         barRow(MV.t("results_points_label"), item.score, maxPoints, MV.t("results_points", { points: number(item.score) })),
       ];
     }
-    if (method === "gradering") {
+    if (method === E.VoteMethod.GRADIENTS) {
       var labels = MV.t("gradients") || {};
       return [1, 2, 3, 4, 5].map(function (n) {
         var c = counts[String(n)] || 0;
         return barRow(labels[String(n)] || String(n), c, most, String(c), n >= 4);
       });
     }
-    // kriterier
+    // E.VoteMethod.CRITERIA
     var rows = [];
     MV.criteriaLabels().forEach(function (pair) {
       var c = (item.criteria || {})[pair[0]] || {};
       rows.push(MV.el("p", { class: "result__criterion", text: pair[1] }));
-      ["ja", "delvis", "nej"].forEach(function (key) {
-        rows.push(barRow(MV.t("assessment_" + key), c[key] || 0, most, String(c[key] || 0), key !== "ja"));
+      [E.Assessment.YES, E.Assessment.PARTLY, E.Assessment.NO].forEach(function (key) {
+        rows.push(barRow(MV.t("assessment_" + key), c[key] || 0, most, String(c[key] || 0), key !== E.Assessment.YES));
       });
     });
     return rows;
@@ -682,7 +687,7 @@
       var summary = "";
       if (proposal) {
         var f = proposal.fields || {};
-        summary = proposal.kind === "inriktningsmal" ? f.rationale : f.what;
+        summary = proposal.kind === E.ProposalKind.DIRECTION ? f.rationale : f.what;
       }
       var lead = results.leaders && results.leaders.indexOf(item.proposal_id) !== -1;
       var title = MV.el("p", { class: "result__title" }, [

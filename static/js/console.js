@@ -10,6 +10,7 @@
   var MV = window.MV;
   var t = MV.t;
   var el = MV.el;
+  var E = MV.E;
   var data = MV.readJSON("page-data");
   var workshopId = data.workshop;
 
@@ -138,9 +139,9 @@
     if (changed("status", status)) {
       MV.clear(badge).appendChild(el("span", { class: "badge badge--" + status, text: t("status_" + status) }));
     }
-    MV.show($("ws-start"), status === "utkast");
-    MV.show($("ws-close"), status === "pagar");
-    MV.show($("ws-reopen"), status === "stangd");
+    MV.show($("ws-start"), status === E.WorkshopStatus.DRAFT);
+    MV.show($("ws-close"), status === E.WorkshopStatus.RUNNING);
+    MV.show($("ws-reopen"), status === E.WorkshopStatus.CLOSED);
   }
 
   function renderAgenda() {
@@ -189,7 +190,7 @@
       goalId = goal.id;
       resetGoalForms();
     }
-    var order = ["forslag", "rostning", "resultat", "beslut"];
+    var order = [E.Phase.PROPOSALS, E.Phase.VOTING, E.Phase.RESULTS, E.Phase.DECIDED];
     var index = order.indexOf(goal.phase);
     Array.prototype.forEach.call($("phase-steps").children, function (li) {
       var i = order.indexOf(li.getAttribute("data-phase"));
@@ -204,7 +205,7 @@
         li.removeAttribute("data-done");
       }
     });
-    var running = state.workshop.status === "pagar";
+    var running = state.workshop.status === E.WorkshopStatus.RUNNING;
     var hasVote = !!state.live_tally;
     Array.prototype.forEach.call($("phase-actions").querySelectorAll("[data-when]"), function (node) {
       node.hidden = !running || node.getAttribute("data-when") !== goal.phase;
@@ -245,7 +246,7 @@
     }
     state.participants.forEach(function (person, i) {
       var name = person.name || t("person_anon", { n: i + 1 });
-      var observer = person.role === "observator";
+      var observer = person.role === E.Role.OBSERVER;
       var roleAction = observer ? t("make_participant") : t("make_observer");
       list.appendChild(
         el("li", {}, [
@@ -262,7 +263,7 @@
             attrs: { "aria-label": t("person_label", { action: roleAction, name: name }), "data-key": "role-" + person.id },
             on: {
               click: function () {
-                send("participant:update", { id: person.id, role: observer ? "deltagare" : "observator" });
+                send("participant:update", { id: person.id, role: observer ? E.Role.PARTICIPANT : E.Role.OBSERVER });
               },
             },
           }),
@@ -321,7 +322,7 @@
 
   function proposalActions(p, locked) {
     var actions = [];
-    if (p.status === "aktiv" || p.published) {
+    if (p.status === E.ProposalStatus.ACTIVE || p.published) {
       actions.push(
         actionButton("pub-" + p.id, p.published ? t("unpublish") : t("publish"), p.label, function () {
           send("proposal:publish", { ids: [p.id], published: !p.published });
@@ -331,7 +332,7 @@
     if (locked) {
       return actions;
     }
-    if (p.status === "aktiv") {
+    if (p.status === E.ProposalStatus.ACTIVE) {
       actions.push(actionButton("edit-" + p.id, t("edit"), p.label, function () {
         openInline("edit", p);
       }));
@@ -341,7 +342,7 @@
       actions.push(actionButton("park-" + p.id, t("park"), p.label, function () {
         send("proposal:park", { id: p.id });
       }));
-    } else if (p.status === "dold" || p.status === "parkerad") {
+    } else if (p.status === E.ProposalStatus.HIDDEN || p.status === E.ProposalStatus.PARKED) {
       actions.push(actionButton("restore-" + p.id, t("restore"), p.label, function () {
         send("proposal:restore", { id: p.id });
       }));
@@ -386,7 +387,7 @@
       mergedLinks: true,
       hideEdited: true,
     });
-    if (p.status === "aktiv" && !locked) {
+    if (p.status === E.ProposalStatus.ACTIVE && !locked) {
       var box = el("input", {
         type: "checkbox",
         id: "sel-" + p.id,
@@ -419,7 +420,7 @@
   function renderProposals() {
     var list = $("proposals");
     var proposals = state.all_proposals || [];
-    var locked = !!(state.goal && state.goal.phase === "rostning");
+    var locked = !!(state.goal && state.goal.phase === E.Phase.VOTING);
     MV.setText($("proposal-count"), proposals.length ? t("proposal_count", { n: proposals.length }) : "");
     MV.show($("moderation-note"), locked);
     MV.setText($("moderation-note"), locked ? t("moderation_locked") : "");
@@ -427,7 +428,7 @@
     var openId = open.edit || open.hide;
     var pinned = openId ? list.querySelector('[data-id="' + openId + '"]') : null;
     var pinnedProposal = openId ? byId(openId) : null;
-    if (pinned && (!pinnedProposal || pinnedProposal.status !== "aktiv" || locked)) {
+    if (pinned && (!pinnedProposal || pinnedProposal.status !== E.ProposalStatus.ACTIVE || locked)) {
       closeInline();
       pinned = null;
     }
@@ -548,7 +549,7 @@
   $("publish-all").addEventListener("click", function () {
     var ids = (state.all_proposals || [])
       .filter(function (p) {
-        return p.status === "aktiv" && !p.published;
+        return p.status === E.ProposalStatus.ACTIVE && !p.published;
       })
       .map(function (p) {
         return p.id;
@@ -573,7 +574,7 @@
 
   $("merge-start").addEventListener("click", function () {
     var chosen = (state.all_proposals || []).filter(function (p) {
-      return selected[p.id] && p.status === "aktiv";
+      return selected[p.id] && p.status === E.ProposalStatus.ACTIVE;
     });
     if (chosen.length < 2) {
       alertError({ error: t("merge_need_two") });
@@ -654,15 +655,15 @@
   });
 
   $("vote-method").addEventListener("change", function () {
-    $("dot-budget-field").hidden = $("vote-method").value !== "prickar";
+    $("dot-budget-field").hidden = $("vote-method").value !== E.VoteMethod.DOTS;
   });
 
   $("open-vote-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var form = event.target;
     var method = form.elements.method.value;
-    var payload = { goal_id: state.goal.id, phase: "rostning", method: method };
-    if (method === "prickar") {
+    var payload = { goal_id: state.goal.id, phase: E.Phase.VOTING, method: method };
+    if (method === E.VoteMethod.DOTS) {
       payload.dot_budget = parseInt(form.elements.dot_budget.value, 10) || form.elements.dot_budget.value;
     }
     send("phase:set", payload, form);
@@ -759,16 +760,16 @@
       return;
     }
     if (changed("decision", [state.decision, goal.phase])) {
-      MV.renderDecision($("decision-current"), goal.phase === "beslut" ? state.decision : null, "h3");
+      MV.renderDecision($("decision-current"), goal.phase === E.Phase.DECIDED ? state.decision : null, "h3");
     }
     var active = (state.all_proposals || []).filter(function (p) {
-      return p.status === "aktiv";
+      return p.status === E.ProposalStatus.ACTIVE;
     });
     var leaders = (state.live_tally && state.live_tally.leaders) || [];
     var options = [["", t("from_scratch")]].concat(
       active.map(function (p) {
         var f = p.fields || {};
-        var text = MV.shorten(p.kind === "inriktningsmal" ? f.rationale : f.what, 60);
+        var text = MV.shorten(p.kind === E.ProposalKind.DIRECTION ? f.rationale : f.what, 60);
         var lead = leaders.indexOf(p.id) !== -1 ? " " + t("leader_suffix") : "";
         return [String(p.id), p.label + " – " + text + lead];
       })

@@ -10,6 +10,7 @@
   var MV = window.MV;
   var t = MV.t;
   var el = MV.el;
+  var E = MV.E;
   var data = MV.readJSON("page-data");
   var workshopId = data.workshop;
 
@@ -18,9 +19,9 @@
   };
   var sections = {
     waiting: $("sec-waiting"),
-    forslag: $("sec-forslag"),
-    rostning: $("sec-rostning"),
-    resultat: $("sec-resultat"),
+    proposals: $("sec-forslag"),
+    voting: $("sec-rostning"),
+    results: $("sec-resultat"),
     end: $("sec-end"),
   };
   var proposalForm = $("proposal-form");
@@ -189,35 +190,35 @@
     var goal = state.goal;
     var phase = goal ? goal.phase : null;
     var visible = "waiting";
-    if (status === "stangd") {
+    if (status === E.WorkshopStatus.CLOSED) {
       visible = "end";
       MV.setText($("end-msg"), t("closed"));
       MV.show($("end-again"), false);
-    } else if (status !== "pagar" || !goal) {
+    } else if (status !== E.WorkshopStatus.RUNNING || !goal) {
       MV.setText($("waiting-msg"), t("waiting_start"));
-    } else if (phase === "ej_startad") {
+    } else if (phase === E.Phase.NOT_STARTED) {
       MV.setText($("waiting-msg"), t("waiting_goal"));
-    } else if (phase === "forslag") {
-      visible = "forslag";
-    } else if (phase === "rostning") {
-      visible = "rostning";
+    } else if (phase === E.Phase.PROPOSALS) {
+      visible = "proposals";
+    } else if (phase === E.Phase.VOTING) {
+      visible = "voting";
     } else {
-      visible = "resultat";
+      visible = "results";
     }
     Object.keys(sections).forEach(function (name) {
       MV.show(sections[name], name === visible);
     });
-    MV.show($("leave-area"), status !== "stangd");
+    MV.show($("leave-area"), status !== E.WorkshopStatus.CLOSED);
     if (goal && goal.id !== current.goalId) {
       current.goalId = goal.id;
       loadDraft(goal.id);
     }
-    if (visible === "forslag") {
+    if (visible === "proposals") {
       renderPublished(state);
       renderMine();
-    } else if (visible === "rostning") {
+    } else if (visible === "voting") {
       renderVote(state);
-    } else if (visible === "resultat") {
+    } else if (visible === "results") {
       renderResults(state);
     }
   }
@@ -274,10 +275,10 @@
 
   function checkProposal(proposal) {
     var fields = {};
-    if (proposal.kind === "ambitionsniva" && !proposal.what) {
+    if (proposal.kind === E.ProposalKind.AMBITION && !proposal.what) {
       fields.what = t("what_required");
     }
-    if (proposal.kind === "inriktningsmal" && !proposal.rationale) {
+    if (proposal.kind === E.ProposalKind.DIRECTION && !proposal.rationale) {
       fields.rationale = t("rationale_required");
     }
     return Object.keys(fields).length ? { ok: false, error: t("form_invalid"), fields: fields } : null;
@@ -337,7 +338,7 @@
       return p.id === proposal.id;
     });
     if (!known) {
-      myProposals.push(Object.assign({ status: "aktiv" }, proposal));
+      myProposals.push(Object.assign({ status: E.ProposalStatus.ACTIVE }, proposal));
     }
     renderMine();
   }
@@ -359,7 +360,7 @@
       return;
     }
     myProposals.forEach(function (p) {
-      var badges = [el("span", { class: "badge badge--" + (p.status || "aktiv"), text: t("status_" + (p.status || "aktiv")) })];
+      var badges = [el("span", { class: "badge badge--" + (p.status || E.ProposalStatus.ACTIVE), text: t("status_" + (p.status || E.ProposalStatus.ACTIVE)) })];
       if (shown[p.id]) {
         badges.push(el("span", { class: "badge badge--published", text: t("shown_to_all") }));
       }
@@ -398,7 +399,7 @@
 
   function renderBallot(state) {
     var vote = state.vote;
-    if (!vote || !state.goal || state.goal.phase !== "rostning") {
+    if (!vote || !state.goal || state.goal.phase !== E.Phase.VOTING) {
       return;
     }
     var observer = current.own && !canVote();
@@ -439,7 +440,7 @@
     MV.clear(items);
     MV.clearErrors(ballotForm);
     MV.setText($("ballot-method"), t("how_" + vote.method, { budget: vote.dot_budget }));
-    MV.show($("budget"), vote.method === "prickar");
+    MV.show($("budget"), vote.method === E.VoteMethod.DOTS);
     vote.proposals.forEach(function (p) {
       items.appendChild(ballotItem(vote, p));
     });
@@ -448,7 +449,7 @@
 
   function proposalSummary(p) {
     var f = p.fields || {};
-    var main = p.kind === "inriktningsmal" ? f.rationale : f.what;
+    var main = p.kind === E.ProposalKind.DIRECTION ? f.rationale : f.what;
     var lines = MV.proposalLines(f).filter(function (pair) {
       return pair[1] !== main;
     });
@@ -471,23 +472,23 @@
     var legend = el("legend", { text: p.label });
     var body = proposalSummary(p);
     var inputs;
-    if (vote.method === "ja_nej") {
+    if (vote.method === E.VoteMethod.YES_NO) {
       inputs = el("div", { class: "choices--row" }, ["ja", "nej", "avstar"].map(function (v) {
         return radio(name, v, t("vote_" + v), name + "-" + v);
       }));
-    } else if (vote.method === "betyg") {
+    } else if (vote.method === E.VoteMethod.SCORE) {
       inputs = el("div", {}, [
         el("p", { class: "hint", text: t("score_low") + ", " + t("score_high") }),
         el("div", { class: "scale" }, [1, 2, 3, 4, 5].map(function (n) {
           return radio(name, n, String(n), name + "-" + n);
         })),
       ]);
-    } else if (vote.method === "gradering") {
+    } else if (vote.method === E.VoteMethod.GRADIENTS) {
       var labels = t("gradients");
       inputs = el("div", {}, [1, 2, 3, 4, 5].map(function (n) {
         return radio(name, n, labels[String(n)], name + "-" + n);
       }));
-    } else if (vote.method === "prickar") {
+    } else if (vote.method === E.VoteMethod.DOTS) {
       inputs = dotStepper(p);
     } else {
       inputs = el("div", {}, MV.criteriaLabels().map(function (pair) {
@@ -495,7 +496,7 @@
         var group = name + "-" + c;
         return el("fieldset", { class: "criterion-group choices--row", data: { criterion: c } }, [
           el("legend", { text: pair[1] }),
-        ].concat(["ja", "delvis", "nej"].map(function (v) {
+        ].concat([E.Assessment.YES, E.Assessment.PARTLY, E.Assessment.NO].map(function (v) {
           return radio(group, v, t("assessment_" + v), group + "-" + v);
         })));
       }));
@@ -545,7 +546,7 @@
   }
 
   function updateDots() {
-    if (!current.state || !current.state.vote || current.state.vote.method !== "prickar") {
+    if (!current.state || !current.state.vote || current.state.vote.method !== E.VoteMethod.DOTS) {
       return;
     }
     var left = ballot.budget - spentDots();
@@ -566,9 +567,9 @@
       if (value === undefined || value === null) {
         return;
       }
-      if (vote.method === "prickar") {
+      if (vote.method === E.VoteMethod.DOTS) {
         ballot.dots[p.id] = Number(value) || 0;
-      } else if (vote.method === "kriterier") {
+      } else if (vote.method === E.VoteMethod.CRITERIA) {
         Object.keys(value).forEach(function (c) {
           check("v-" + p.id + "-" + c, value[c]);
         });
@@ -600,15 +601,15 @@
         return;
       }
       var name = "v-" + p.id;
-      if (vote.method === "ja_nej") {
+      if (vote.method === E.VoteMethod.YES_NO) {
         if (checked(name)) {
           answers[p.id] = checked(name);
         }
-      } else if (vote.method === "betyg" || vote.method === "gradering") {
+      } else if (vote.method === E.VoteMethod.SCORE || vote.method === E.VoteMethod.GRADIENTS) {
         if (checked(name)) {
           answers[p.id] = parseInt(checked(name), 10);
         }
-      } else if (vote.method === "prickar") {
+      } else if (vote.method === E.VoteMethod.DOTS) {
         if (ballot.dots[p.id]) {
           answers[p.id] = ballot.dots[p.id];
         }
@@ -629,7 +630,7 @@
         }
       }
     });
-    if (!error && vote.method === "prickar" && spentDots() > ballot.budget) {
+    if (!error && vote.method === E.VoteMethod.DOTS && spentDots() > ballot.budget) {
       error = t("over_budget", { budget: ballot.budget });
     }
     if (!error && !Object.keys(answers).length) {
@@ -749,7 +750,7 @@
     MV.show($("results-empty"), !state.results);
     MV.setText($("results-empty"), state.results ? "" : t("no_results"));
     MV.renderResults($("results"), state.results, proposals, { shorten: 70 });
-    MV.renderDecision($("decision"), state.goal.phase === "beslut" ? state.decision : null, "h2");
+    MV.renderDecision($("decision"), state.goal.phase === E.Phase.DECIDED ? state.decision : null, "h2");
   }
 
   // --- Leaving ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@
   var MV = window.MV;
   var t = MV.t;
   var el = MV.el;
+  var E = MV.E;
   var data = MV.readJSON("page-data");
 
   var $ = function (id) {
@@ -52,13 +53,13 @@
 
   function layout(state) {
     var goal = state.goal;
-    if (state.workshop.status === "stangd") {
+    if (state.workshop.status === E.WorkshopStatus.CLOSED) {
       return "closed";
     }
-    if (state.workshop.status !== "pagar" || !goal) {
+    if (state.workshop.status !== E.WorkshopStatus.RUNNING || !goal) {
       return "lobby";
     }
-    return goal.phase === "forslag" || goal.phase === "ej_startad" ? "side" : "corner";
+    return goal.phase === E.Phase.PROPOSALS || goal.phase === E.Phase.NOT_STARTED ? "side" : "corner";
   }
 
   function render(state) {
@@ -84,7 +85,7 @@
     } else if (mode === "closed") {
       message = t("closed");
       sub = t("closed_thanks");
-    } else if (goal.phase === "ej_startad") {
+    } else if (goal.phase === E.Phase.NOT_STARTED) {
       message = t("goal_waiting");
     }
     MV.setText($("screen-message"), message);
@@ -99,8 +100,8 @@
   }
 
   function renderProposals(state, phase) {
-    var voting = phase === "rostning";
-    var show = phase === "forslag" || voting;
+    var voting = phase === E.Phase.VOTING;
+    var show = phase === E.Phase.PROPOSALS || voting;
     MV.show($("screen-proposals"), show);
     if (!show) {
       return;
@@ -122,7 +123,7 @@
 
   function renderVote(state, phase) {
     var vote = state.vote;
-    var show = phase === "rostning" && !!vote;
+    var show = phase === E.Phase.VOTING && !!vote;
     MV.show($("screen-vote"), show);
     if (show) {
       MV.setText($("vote-progress"), t("answered", { answered: vote.answered, total: vote.total }));
@@ -131,9 +132,9 @@
   }
 
   function renderResults(state, phase) {
-    var show = (phase === "resultat" || phase === "beslut") && !!state.results;
+    var show = (phase === E.Phase.RESULTS || phase === E.Phase.DECIDED) && !!state.results;
     MV.show($("screen-results"), show);
-    var decided = phase === "beslut" && !!state.decision;
+    var decided = phase === E.Phase.DECIDED && !!state.decision;
     MV.show($("screen-decision"), decided);
     if (changed("results", [show ? state.results : null, state.vote && state.vote.proposals])) {
       var proposals = state.vote ? state.vote.proposals : state.proposals;

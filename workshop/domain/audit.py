@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import N_  # TODO-merge: .core
+from .core import N_
 
 # What each audited action is called on the log page and in the export's appendix.
 AUDIT_ACTIONS: dict[str, str] = {

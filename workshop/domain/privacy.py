@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from . import N_  # TODO-merge: .core
+from .core import N_
 
 # Author labels stored as their Swedish msgids and translated when shown.
 FACILITATOR_LABEL = N_("Samtalsledaren")

@@ -16,10 +16,11 @@ from flask import current_app, request, session
 from flask_babel import force_locale, get_locale, gettext
 from flask_socketio import ConnectionRefusedError, disconnect, join_room
 
-from .. import domain, services
+from .. import domain, queries, services
 from ..domain import N_, DomainError, Forbidden
 from ..extensions import db, socketio
-from ..models import Facilitator, Participant
+from ..models import Participant
+from ..sessions import current_facilitator
 from . import snapshots
 from .rooms import (
     Connection,
@@ -71,7 +72,7 @@ def on_connect(auth: Any = None) -> None:
         raise ConnectionRefusedError("unknown_workshop") from None
     role = auth.get("role")
     facilitator_id = session.get("facilitator_id")
-    if facilitator_id is not None and _session_facilitator() is None:
+    if facilitator_id is not None and current_facilitator() is None:
         facilitator_id = None  # deleted account, or a session ended by logging out
     if role == "facilitator":
         if facilitator_id is None:
@@ -85,7 +86,7 @@ def on_connect(auth: Any = None) -> None:
         conn = Connection(workshop.id, "screen", facilitator_id=None if by_key else facilitator_id)
     elif role == "people":
         token = (session.get("p") or {}).get(str(workshop.id))
-        participant = services.participant_for(workshop.id, token)
+        participant = queries.participant_for(workshop.id, token)
         if participant is None:
             raise ConnectionRefusedError("join_required")
         conn = Connection(workshop.id, "people", participant_id=participant.id)
@@ -98,21 +99,9 @@ def on_connect(auth: Any = None) -> None:
     join_room(room(workshop.id, conn.role, locale))
 
 
-def _session_facilitator() -> Facilitator | None:
-    """The facilitator of the handshake's session, if that session is still valid.
-
-    Logging out bumps ``session_version``; a session (or socket) signed with an older one ends.
-    """
-    facilitator_id = session.get("facilitator_id")
-    facilitator = db.session.get(Facilitator, facilitator_id) if facilitator_id else None
-    if facilitator is None or session.get("fv") != facilitator.session_version:
-        return None
-    return facilitator
-
-
 def _facilitator_actor(conn: Connection) -> services.Actor | None:
     """The audit actor for a facilitator's event, or None when their session has ended."""
-    facilitator = _session_facilitator()
+    facilitator = current_facilitator()
     if facilitator is None or facilitator.id != conn.facilitator_id:
         return None
     return services.Actor(facilitator.username, facilitator.id)
@@ -161,7 +150,6 @@ def event(name: str, *, roles: tuple[str, ...], push: bool = True) -> Callable[[
                 with services.acting_as(actor):
                     result = fn(conn, payload) or {}
             except DomainError as exc:
-                db.session.rollback()
                 return error_payload(exc)
             if push:
                 push_state(conn.workshop_id)

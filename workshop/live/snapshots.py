@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 
 from flask_babel import gettext
 
-from .. import domain, services
+from .. import domain, queries, services
+from ..domain.enums import ProposalStatus, Role, RoundStatus
 from ..models import Goal, Participant, Proposal, VoteRound, Workshop, utcnow
 
 T = TypeVar("T")
@@ -62,7 +63,7 @@ def proposal_data(proposal: Proposal, *, full: bool = False) -> dict[str, Any]:
         "criteria": proposal.criteria,
         "edited": proposal.original is not None,
         "merged_from": [p.label for p in proposal.merged_from],
-        "author": services.author_text(proposal, gettext),
+        "author": queries.author_text(proposal, gettext),
     }
     if full:
         data.update(
@@ -92,9 +93,7 @@ def _goal_data(goal: Goal, total: int) -> dict[str, Any]:
 
 def _vote_data(vote_round: VoteRound, goal: Goal) -> dict[str, Any]:
     by_id = {p.id: p for p in goal.proposals}
-    answered, total = _once(
-        ("progress", vote_round.id), lambda: services.round_progress(vote_round)
-    )
+    answered, total = _once(("progress", vote_round.id), lambda: queries.round_progress(vote_round))
     method = domain.VoteMethod(vote_round.method)
     return {
         "round_id": vote_round.id,
@@ -102,7 +101,7 @@ def _vote_data(vote_round: VoteRound, goal: Goal) -> dict[str, Any]:
         "method": method.value,
         "method_label": gettext(domain.VOTE_METHOD_LABELS[method]),
         "dot_budget": vote_round.dot_budget,
-        "open": vote_round.status == "oppen",
+        "open": vote_round.status == RoundStatus.OPEN,
         "proposals": [proposal_data(by_id[pid]) for pid in vote_round.proposal_ids if pid in by_id],
         "answered": answered,
         "total": total,
@@ -110,7 +109,7 @@ def _vote_data(vote_round: VoteRound, goal: Goal) -> dict[str, Any]:
 
 
 def results_data(vote_round: VoteRound, goal: Goal) -> dict[str, Any]:
-    tally = _once(("tally", vote_round.id), lambda: services.round_tally(vote_round))
+    tally = _once(("tally", vote_round.id), lambda: queries.round_tally(vote_round))
     labels = {p.id: p.label for p in goal.proposals}
     data = tally.to_dict()
     data["text"] = domain.describe_tally(data, labels, gettext)
@@ -149,7 +148,7 @@ def public_state(workshop: Workshop) -> dict[str, Any]:
         },
         "timer": {"ends_at": _ms(workshop.timer_ends_at)},
         "people": {
-            "count": _once(("eligible", workshop.id), lambda: len(services.eligible_ids(workshop)))
+            "count": _once(("eligible", workshop.id), lambda: len(queries.eligible_ids(workshop)))
         },
         "goal": None,
         "proposals": [],
@@ -162,7 +161,9 @@ def public_state(workshop: Workshop) -> dict[str, Any]:
     state["goal"] = _goal_data(goal, len(goals))
     phase = domain.Phase(goal.phase)
     state["proposals"] = [
-        proposal_data(p) for p in goal.proposals if p.published and p.status == "aktiv"
+        proposal_data(p)
+        for p in goal.proposals
+        if p.published and p.status == ProposalStatus.ACTIVE
     ]
     vote_round = goal.current_round
     if vote_round is not None and phase in (domain.Phase.VOTING, domain.Phase.RESULTS):
@@ -185,7 +186,7 @@ def facilitator_state(workshop: Workshop, public: dict[str, Any] | None = None) 
     state = dict(public) if public is not None else public_state(workshop)
     state["people"] = dict(state["people"])
     goal = next((g for g in workshop.goals if g.id == workshop.current_goal_id), None)
-    people = _once(("people", workshop.id), lambda: services.participant_rows(workshop.id))
+    people = _once(("people", workshop.id), lambda: queries.participant_rows(workshop.id))
     state["agenda"] = [
         {
             "id": g.id,
@@ -202,7 +203,7 @@ def facilitator_state(workshop: Workshop, public: dict[str, Any] | None = None) 
     state["participants"] = _once(
         ("people_data", workshop.id), lambda: [_person(p, workshop.anonymous) for p in people]
     )
-    state["people"]["observers"] = sum(1 for p in people if p.role == "observator" and not p.left)
+    state["people"]["observers"] = sum(1 for p in people if p.role == Role.OBSERVER and not p.left)
     state["parking"] = [
         {"id": item.id, "text": item.text, "goal_id": item.goal_id} for item in workshop.parking
     ]
@@ -215,35 +216,21 @@ def facilitator_state(workshop: Workshop, public: dict[str, Any] | None = None) 
     return state
 
 
-def _answer_text(method: domain.VoteMethod, value: Any) -> str:
-    if method is domain.VoteMethod.YES_NO:
-        return gettext(domain.YES_NO_LABELS[value])
-    if method is domain.VoteMethod.GRADIENTS:
-        return gettext(domain.GRADIENT_LABELS[int(value)])
-    if method is domain.VoteMethod.CRITERIA:
-        parts = []
-        for name in domain.CRITERIA:
-            label = gettext(domain.CRITERIA_LABELS[name])
-            parts.append(f"{label} {gettext(domain.ASSESSMENT_LABELS[value[name]])}")
-        return ", ".join(parts)
-    return str(value)
-
-
 def named_votes(vote_round: VoteRound, goal: Goal) -> list[dict[str, str]]:
     """Return who answered what, for the facilitator in named mode (everyone was told)."""
     method = domain.VoteMethod(vote_round.method)
     labels = {str(p.id): p.label for p in goal.proposals}
     rows = []
-    for name, answers in services.named_ballots(vote_round):
+    for name, answers in queries.named_ballots(vote_round):
         text = "; ".join(
-            f"{labels.get(pid, pid)}: {_answer_text(method, value)}"
+            f"{labels.get(pid, pid)}: {domain.answer_text(method, value, gettext)}"
             for pid, value in sorted(answers.items(), key=lambda item: int(item[0]))
         )
         rows.append({"name": name, "text": text})
     return rows
 
 
-def _person(participant: services.PersonRow, anonymous: bool) -> dict[str, Any]:
+def _person(participant: queries.PersonRow, anonymous: bool) -> dict[str, Any]:
     return {
         "id": participant.id,
         "name": "" if anonymous else (participant.display_name or ""),
@@ -265,7 +252,7 @@ def own_state(workshop: Workshop, participant: Participant, secret: Any) -> dict
             mine = [p for p in goal.proposals if p.author_participant_id == participant.id]
     ballot, ballot_rev = None, 0
     if goal is not None and goal.current_round is not None:
-        ballot, ballot_rev = services.own_ballot(goal.current_round, secret)
+        ballot, ballot_rev = queries.own_ballot(goal.current_round, secret)
     return {
         "participant": {
             "name": participant.display_name or "",

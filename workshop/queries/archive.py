@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The whole workshop as a versioned JSON archive (``docs/archive-schema.json``)."""
 
 from __future__ import annotations
 

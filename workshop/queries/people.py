@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Lists: workshops, and a workshop's participants without loading ORM objects."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
+from ..domain.enums import Role
 from ..models import (
     Participant,
     Workshop,
@@ -27,7 +28,7 @@ def eligible_ids(workshop: Workshop) -> set[int]:
     return set(
         db.session.scalars(
             sa.select(Participant.id).filter_by(
-                workshop_id=workshop.id, role="deltagare", removed=False, left=False
+                workshop_id=workshop.id, role=Role.PARTICIPANT, removed=False, left=False
             )
         )
     )

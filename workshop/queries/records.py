@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The workshop as pure records for the documents, and the audit trail in words."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from .. import domain
 from ..domain import N_
 from ..domain.audit import AUDIT_ACTIONS
+from ..domain.enums import Role
 from ..domain.privacy import FACILITATOR_LABEL, MERGED_LABEL, PARTICIPANT_LABEL
 from ..models import (
     AuditEntry,
@@ -53,9 +54,9 @@ def describe_audit(entry: AuditEntry, gettext: Callable[..., str] = N_) -> str:
         parts.append(gettext(method))
     if d.get("participant"):
         parts.append(domain.fill(gettext("deltagare nr %(id)s"), id=d["participant"]))
-    if d.get("role") == "observator":
+    if d.get("role") == Role.OBSERVER:
         parts.append(gettext("till observatör"))
-    elif d.get("role") == "deltagare":
+    elif d.get("role") == Role.PARTICIPANT:
         parts.append(gettext("till röstande deltagare"))
     if d.get("removed"):
         parts.append(gettext("borttagen"))

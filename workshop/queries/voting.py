@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Reading votes: a phone's own ballot, named ballots, a round's tally and progress."""
 
 from __future__ import annotations
 

@@ -17,7 +17,6 @@ from ..domain.privacy import (
     hash_parts,
     is_secret,
 )
-from ..queries import *  # noqa: F403  TODO-merge: callers move to queries
 from ._unit import WRITE_LOCK, CommitThenRaise, Retry, bump, lock_workshop, unit_of_work, writing
 from .accounts import (
     LOGIN_MAX_FAILURES,

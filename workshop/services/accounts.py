@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Facilitator accounts: creating them, logging in (with lockout) and out."""
 
 from __future__ import annotations
 

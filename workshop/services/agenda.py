@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The dialogue's agenda: which goal is current, its phase, opening a vote, the timer."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 
 from .. import domain
 from ..domain import N_, DomainError, Phase, VoteMethod
+from ..domain.enums import ProposalStatus, RoundStatus
+from ..domain.voting import DEFAULT_DOT_BUDGET
 from ..models import (
     Goal,
     VoteRound,
@@ -62,15 +64,15 @@ def set_phase(
     vote_round = goal.current_round
     if target is Phase.VOTING:
         if current is Phase.RESULTS and vote_round is not None:
-            vote_round.status, vote_round.revealed = "oppen", False  # reopen the same vote
+            vote_round.status, vote_round.revealed = RoundStatus.OPEN, False  # reopen the same vote
         else:
             _open_round(goal, method, dot_budget)
     elif target is Phase.RESULTS:
         if vote_round is None:
             raise DomainError(N_("Det finns ingen omröstning att visa."), code="no_round")
-        vote_round.status, vote_round.revealed = "stangd", True
-    elif vote_round is not None and vote_round.status == "oppen":
-        vote_round.status = "stangd"
+        vote_round.status, vote_round.revealed = RoundStatus.CLOSED, True
+    elif vote_round is not None and vote_round.status == RoundStatus.OPEN:
+        vote_round.status = RoundStatus.CLOSED
     if current is Phase.DECIDED and goal.decision is not None:
         db.session.delete(goal.decision)  # stepping back reopens the goal
         goal.decision = None
@@ -99,15 +101,15 @@ def _open_round(goal: Goal, method: str | None, dot_budget: Any) -> VoteRound:
             N_("Välj röstningsmetod innan röstningen öppnas."), code="bad_method"
         ) from None
     budget = (
-        domain.check_dot_budget(dot_budget if dot_budget not in (None, "") else 3)
-        if vote_method is VoteMethod.DOTS
-        else domain.DEFAULT_DOT_BUDGET
+        domain.check_dot_budget(dot_budget if dot_budget not in (None, "") else DEFAULT_DOT_BUDGET)
+        if domain.rules(vote_method).uses_budget
+        else DEFAULT_DOT_BUDGET
     )
-    active = [p.id for p in goal.proposals if p.status == "aktiv"]
+    active = [p.id for p in goal.proposals if p.status == ProposalStatus.ACTIVE]
     if not active:
         raise DomainError(N_("Det finns inga förslag att rösta om."), code="no_proposals")
     for old in goal.rounds:
-        old.status = "ersatt"
+        old.status = RoundStatus.REPLACED
     vote_round = VoteRound(
         number=len(goal.rounds) + 1,
         method=vote_method.value,

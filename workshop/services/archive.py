@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Reading an archive back in: a whole workshop, as a new one, or nothing at all."""
 
 from __future__ import annotations
 
@@ -114,14 +114,47 @@ def _missing(what: str) -> DomainError:
 def import_archive(data: Any, facilitator_id: int | None = None) -> Workshop:
     """Recreate a workshop from an archive made by ``export_archive``, as a new workshop.
 
-    It gets a fresh join code and presenter key; ballots get fresh random keys.
+    It gets a fresh join code and presenter key; ballots get fresh random keys. The steps below
+    each read one part of the archive; any broken reference refuses the whole import.
     """
     validate_archive(data)
-    info = data["workshop"]
+    workshop = _workshop(data["workshop"], facilitator_id)
+    goals: list[Goal] = []
+    numbers: list[_Numbers] = []
+    for position, g in enumerate(data["goals"]):
+        base = f"goals[{position}]"
+        goal = _goal(workshop, position, g)
+        table = _proposals(goal, g, base)
+        _rounds(goal, g, table, base)
+        _decision(goal, g["decision"], table, base)
+        _follow_ups(goal, g["follow_ups"], base)
+        goals.append(goal)
+        numbers.append(table)
+    current = _goal_at(goals, data["workshop"]["current_goal"], "workshop.current_goal")
+    workshop.current_goal_id = current.id if current else None
+    _parking(workshop, data["parking"], goals, numbers)
+    _audit_trail(workshop, data["audit"])
+    # Recorded outside the workshop's own trail, so a re-export matches the archive.
+    audit(None, "archive_import", {"title": workshop.title})
+    return workshop
+
+
+class _Numbers:
+    """One goal's proposals: the archive's numbers (F1, F2, …) and the new rows' ids."""
+
+    def __init__(self, by_number: Mapping[int, Proposal]) -> None:
+        self.ids = {number: proposal.id for number, proposal in by_number.items()}
+
+    def to_id(self, number: Any, where: str) -> int:
+        if not isinstance(number, int) or number not in self.ids:
+            raise _missing(f"{where} F{number}")
+        return self.ids[number]
+
+
+def _workshop(info: Mapping[str, Any], facilitator_id: int | None) -> Workshop:
     dates = ", ".join(info["follow_up_dates"])
     if dates:
         domain.parse_follow_up_dates(dates)
-
     workshop = Workshop(
         title=info["title"],
         dnr=info["dnr"],
@@ -140,134 +173,143 @@ def import_archive(data: Any, facilitator_id: int | None = None) -> Workshop:
     )
     db.session.add(workshop)
     db.session.flush()
-    goals: list[Goal] = []
-    ids: list[dict[int, int]] = []  # per goal: proposal number -> new id
-    for position, g in enumerate(data["goals"]):
-        goal = Goal(
-            workshop_id=workshop.id,
-            position=position,
-            **{k: g[k] for k in ("area", "number", "text", "strategies", "measurability")},
-            phase=g["phase"],
+    return workshop
+
+
+def _goal(workshop: Workshop, position: int, g: Mapping[str, Any]) -> Goal:
+    goal = Goal(
+        workshop_id=workshop.id,
+        position=position,
+        **{k: g[k] for k in ("area", "number", "text", "strategies", "measurability")},
+        phase=g["phase"],
+    )
+    db.session.add(goal)
+    db.session.flush()
+    return goal
+
+
+def _proposals(goal: Goal, g: Mapping[str, Any], base: str) -> _Numbers:
+    by_number: dict[int, Proposal] = {}
+    for p in g["proposals"]:
+        if p["number"] in by_number:
+            raise _missing(f"{base}.proposals F{p['number']}")
+        proposal = Proposal(
+            goal_id=goal.id,
+            number=p["number"],
+            client_id=secrets.token_hex(16),
+            kind=p["kind"],
+            fields=p["fields"],
+            criteria=p["criteria"],
+            original=p["original"],
+            author_label=p["author"],
+            status=p["status"],
+            hidden_reason=p["hidden_reason"],
+            published=p["published"],
+            created_at=parse_when(p["created_at"]),
         )
-        db.session.add(goal)
+        db.session.add(proposal)
+        by_number[p["number"]] = proposal
+    db.session.flush()
+    table = _Numbers(by_number)
+    for p in g["proposals"]:
+        if p["merged_into"] is not None:
+            by_number[p["number"]].merged_into_id = table.to_id(
+                p["merged_into"], f"{base}.proposals.merged_into"
+            )
+    return table
+
+
+def _rounds(goal: Goal, g: Mapping[str, Any], table: _Numbers, base: str) -> None:
+    for r in g["rounds"]:
+        vote_round = VoteRound(
+            goal_id=goal.id,
+            number=r["number"],
+            method=r["method"],
+            dot_budget=r["dot_budget"],
+            proposal_ids=[table.to_id(n, f"{base}.rounds.proposals") for n in r["proposals"]],
+            status=r["status"],
+            revealed=r["revealed"],
+        )
+        db.session.add(vote_round)
         db.session.flush()
-        goals.append(goal)
-        by_number: dict[int, Proposal] = {}
-        for p in g["proposals"]:
-            if p["number"] in by_number:
-                raise _missing(f"goals[{position}].proposals F{p['number']}")
-            proposal = Proposal(
-                goal_id=goal.id,
-                number=p["number"],
-                client_id=secrets.token_hex(16),
-                kind=p["kind"],
-                fields=p["fields"],
-                criteria=p["criteria"],
-                original=p["original"],
-                author_label=p["author"],
-                status=p["status"],
-                hidden_reason=p["hidden_reason"],
-                published=p["published"],
-                created_at=parse_when(p["created_at"]),
-            )
-            db.session.add(proposal)
-            by_number[p["number"]] = proposal
-        db.session.flush()
-        number_to_id = {n: p.id for n, p in by_number.items()}
-        ids.append(number_to_id)
-
-        def to_id(number: Any, where: str, table: dict[int, int] = number_to_id) -> int:
-            if not isinstance(number, int) or number not in table:
-                raise _missing(f"{where} F{number}")
-            return table[number]
-
-        base = f"goals[{position}]"
-        for p in g["proposals"]:
-            if p["merged_into"] is not None:
-                by_number[p["number"]].merged_into_id = to_id(
-                    p["merged_into"], f"{base}.proposals.merged_into"
-                )
-        for r in g["rounds"]:
-            vote_round = VoteRound(
-                goal_id=goal.id,
-                number=r["number"],
-                method=r["method"],
-                dot_budget=r["dot_budget"],
-                proposal_ids=[to_id(n, f"{base}.rounds.proposals") for n in r["proposals"]],
-                status=r["status"],
-                revealed=r["revealed"],
-            )
-            db.session.add(vote_round)
-            db.session.flush()
-            allowed = set(r["proposals"])
-            for answers in r["ballots"]:
-                if any(not k.isdigit() or int(k) not in allowed for k in answers):
-                    raise _missing(f"{base}.rounds[{r['number']}].ballots")
-                db.session.add(
-                    Ballot(
-                        key=secrets.token_hex(32),
-                        round_id=vote_round.id,
-                        answers={str(number_to_id[int(k)]): v for k, v in answers.items()},
-                    )
-                )
-        d = g["decision"]
-        if d is not None:
-            tally = d["tally"]
-            if tally is not None:
-                where = f"{base}.decision.tally"
-                tally = remap_tally(tally, {n: to_id(n, where) for n in _tally_ids(tally)})
+        allowed = set(r["proposals"])
+        for answers in r["ballots"]:
+            if any(not k.isdigit() or int(k) not in allowed for k in answers):
+                raise _missing(f"{base}.rounds[{r['number']}].ballots")
             db.session.add(
-                Decision(
-                    goal_id=goal.id,
-                    kind=d["kind"],
-                    proposal_id=to_id(d["proposal"], f"{base}.decision.proposal")
-                    if d["proposal"] is not None
-                    else None,
-                    fields=d["fields"],
-                    criteria=d["criteria"],
-                    tally=tally,
-                    tally_labels={
-                        str(to_id(int(k), f"{base}.decision.tally_labels")): v
-                        for k, v in d["tally_labels"].items()
-                    },
-                    dissent=d["dissent"],
-                    decided_at=parse_when(d["decided_at"]),
-                )
-            )
-        seen = set()
-        for f in g["follow_ups"]:
-            checkpoint = dt.date.fromisoformat(f["checkpoint"])
-            if checkpoint in seen:
-                raise _missing(f"{base}.follow_ups {f['checkpoint']}")
-            seen.add(checkpoint)
-            db.session.add(
-                FollowUp(
-                    goal_id=goal.id,
-                    checkpoint=checkpoint,
-                    **{
-                        k: f[k]
-                        for k in ("value", "forecast", "comment", "activities", "kolada_kpi")
-                    },
-                    updated_at=parse_when(f["updated_at"]),
+                Ballot(
+                    key=secrets.token_hex(32),
+                    round_id=vote_round.id,
+                    answers={str(table.ids[int(k)]): v for k, v in answers.items()},
                 )
             )
 
-    def goal_at(index: Any, where: str) -> Goal | None:
-        if index is None:
-            return None
-        if not 0 <= index < len(goals):
-            raise _missing(f"{where} {index}")
-        return goals[index]
 
-    current = goal_at(info["current_goal"], "workshop.current_goal")
-    workshop.current_goal_id = current.id if current else None
-    for item in data["parking"]:
-        goal = goal_at(item["goal"], "parking.goal")
+def _decision(goal: Goal, d: Mapping[str, Any] | None, table: _Numbers, base: str) -> None:
+    if d is None:
+        return
+    tally = d["tally"]
+    if tally is not None:
+        where = f"{base}.decision.tally"
+        tally = remap_tally(tally, {n: table.to_id(n, where) for n in _tally_ids(tally)})
+    db.session.add(
+        Decision(
+            goal_id=goal.id,
+            kind=d["kind"],
+            proposal_id=table.to_id(d["proposal"], f"{base}.decision.proposal")
+            if d["proposal"] is not None
+            else None,
+            fields=d["fields"],
+            criteria=d["criteria"],
+            tally=tally,
+            tally_labels={
+                str(table.to_id(int(k), f"{base}.decision.tally_labels")): v
+                for k, v in d["tally_labels"].items()
+            },
+            dissent=d["dissent"],
+            decided_at=parse_when(d["decided_at"]),
+        )
+    )
+
+
+def _follow_ups(goal: Goal, follow_ups: Iterable[Mapping[str, Any]], base: str) -> None:
+    seen = set()
+    for f in follow_ups:
+        checkpoint = dt.date.fromisoformat(f["checkpoint"])
+        if checkpoint in seen:
+            raise _missing(f"{base}.follow_ups {f['checkpoint']}")
+        seen.add(checkpoint)
+        db.session.add(
+            FollowUp(
+                goal_id=goal.id,
+                checkpoint=checkpoint,
+                **{k: f[k] for k in ("value", "forecast", "comment", "activities", "kolada_kpi")},
+                updated_at=parse_when(f["updated_at"]),
+            )
+        )
+
+
+def _goal_at(goals: list[Goal], index: Any, where: str) -> Goal | None:
+    if index is None:
+        return None
+    if not 0 <= index < len(goals):
+        raise _missing(f"{where} {index}")
+    return goals[index]
+
+
+def _parking(
+    workshop: Workshop,
+    items: Iterable[Mapping[str, Any]],
+    goals: list[Goal],
+    numbers: list[_Numbers],
+) -> None:
+    for item in items:
+        goal = _goal_at(goals, item["goal"], "parking.goal")
         source = item["source_proposal"]
         source_id = None
         if source is not None:
-            goal_at(source["goal"], "parking.source_proposal")
-            table = ids[source["goal"]]
+            _goal_at(goals, source["goal"], "parking.source_proposal")
+            table = numbers[source["goal"]].ids
             if source["number"] not in table:
                 raise _missing(f"parking.source_proposal F{source['number']}")
             source_id = table[source["number"]]
@@ -280,7 +322,10 @@ def import_archive(data: Any, facilitator_id: int | None = None) -> Workshop:
                 created_at=parse_when(item["created_at"]),
             )
         )
-    for entry in data["audit"]:
+
+
+def _audit_trail(workshop: Workshop, entries: Iterable[Mapping[str, Any]]) -> None:
+    for entry in entries:
         db.session.add(
             AuditEntry(
                 workshop_id=workshop.id,
@@ -290,9 +335,6 @@ def import_archive(data: Any, facilitator_id: int | None = None) -> Workshop:
                 details=entry["details"],
             )
         )
-    # Recorded outside the workshop's own trail, so a re-export matches the archive.
-    audit(None, "archive_import", {"title": workshop.title})
-    return workshop
 
 
 def _tally_ids(tally: Mapping[str, Any]) -> set[Any]:

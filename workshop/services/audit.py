@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The audit trail: who acts (``acting_as``) and the entry each facilitator action adds."""
 
 from __future__ import annotations
 

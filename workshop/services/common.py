@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Checks and look-ups shared by the writers: the phone's secret, typed text, finding rows."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from .. import domain
 from ..domain import N_, DomainError, NotFound
+from ..domain.enums import WorkshopStatus
 from ..domain.privacy import (
     is_secret,
 )
@@ -60,9 +61,9 @@ def goal_in(workshop_id: int, goal_id: int) -> Goal:
 
 def require_running(status: str) -> None:
     """Refuse a change to a workshop whose status (``Workshop.status``) is not running."""
-    if status == "utkast":
+    if status == WorkshopStatus.DRAFT:
         raise DomainError(N_("Dialogen har inte startat än."), code="not_started")
-    if status == "stangd":
+    if status == WorkshopStatus.CLOSED:
         raise DomainError(N_("Dialogen är avslutad."), code="closed")
 
 

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Recording the room's proposal for a goal: an ambition level or an inriktningsmål."""
 
 from __future__ import annotations
 

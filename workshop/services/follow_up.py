@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Recording a decided goal's follow-up at a checkpoint."""
 
 from __future__ import annotations
 

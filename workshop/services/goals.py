@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Editing the goal list before the dialogue starts: add, change, reorder, remove."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from .. import domain
 from ..domain import N_, DomainError
+from ..domain.enums import WorkshopStatus
 from ..models import (
     Goal,
     Workshop,
@@ -16,7 +17,7 @@ from .common import get_workshop, goal_in
 
 
 def _editable_goals(workshop: Workshop) -> None:
-    if workshop.status != "utkast":
+    if workshop.status != WorkshopStatus.DRAFT:
         raise DomainError(N_("Målen kan bara ändras innan dialogen startar."), code="started")
 
 

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Participants: joining by phone, leaving, the facilitator changing a role or removing one."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..domain import N_, DomainError, Forbidden, NotFound
+from ..domain.enums import Role
 from ..models import (
     Participant,
     Workshop,
@@ -59,7 +60,7 @@ def set_participant(
     if participant is None or participant.workshop_id != workshop_id:
         raise NotFound(N_("Deltagaren finns inte."))
     if role is not None:
-        if role not in ("deltagare", "observator"):
+        if role not in (Role.PARTICIPANT, Role.OBSERVER):
             raise DomainError(N_("Okänd roll."), code="bad_role")
         participant.role = role
     if removed is not None:

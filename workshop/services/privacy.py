@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Personal data: erasing participants, deleting a workshop, the retention purge."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from ..domain import N_, DomainError
+from ..domain.enums import WorkshopStatus
 from ..domain.privacy import PARTICIPANT_LABEL
 from ..models import (
     Ballot,
@@ -35,7 +36,7 @@ def erase_personal_data(workshop_id: int, *, action: str = "erase") -> int:
     become "Deltagare". Refused while the dialogue is running.
     """
     workshop = get_workshop(workshop_id)
-    if workshop.status == "pagar":
+    if workshop.status == WorkshopStatus.RUNNING:
         raise DomainError(
             N_("Avsluta dialogen innan deltagarnas personuppgifter raderas."), code="running"
         )
@@ -96,8 +97,10 @@ def purge_expired(days: int, now: dt.datetime | None = None) -> list[int]:
     erased = []
     with acting_as(Actor(SYSTEM_ACTOR)):
         for workshop in stale:
-            if workshop.status == "pagar":
-                workshop.status = "stangd"  # retention wins over a dialogue left running
+            if workshop.status == WorkshopStatus.RUNNING:
+                workshop.status = (
+                    WorkshopStatus.CLOSED
+                )  # retention wins over a dialogue left running
             erase_personal_data(workshop.id, action="purge")
             erased.append(workshop.id)
     return erased

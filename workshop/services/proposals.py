@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Proposals: adding them (phones and facilitator) and moderating them (edit, merge, hide, park)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from .. import domain
 from ..domain import N_, DomainError, Phase
+from ..domain.enums import ProposalStatus
 from ..domain.privacy import FACILITATOR_LABEL, MERGED_LABEL, hash_parts
 from ..models import (
     Goal,
@@ -154,7 +155,7 @@ def merge_proposals(
         raise DomainError(N_("Välj minst två förslag att slå samman."), code="bad_merge")
     sources = [proposal_in(workshop_id, pid) for pid in ids]
     goal = sources[0].goal
-    if any(p.goal_id != goal.id or p.status != "aktiv" for p in sources):
+    if any(p.goal_id != goal.id or p.status != ProposalStatus.ACTIVE for p in sources):
         raise DomainError(
             N_("Bara aktiva förslag för samma mål kan slås samman."), code="bad_merge"
         )
@@ -175,7 +176,7 @@ def merge_proposals(
     db.session.add(merged)
     db.session.flush()
     for source in sources:
-        source.status = "sammanslagen"
+        source.status = ProposalStatus.MERGED
         source.merged_into_id = merged.id
     bump(goal.workshop)
     audit(
@@ -196,7 +197,7 @@ def hide_proposal(workshop_id: int, proposal_id: Any, reason: Any) -> Proposal:
         proposal.hidden_reason = text_input(
             reason, MAX_REASON, N_("Ange ett skäl, t.ex. dubblett."), required=True
         )
-        proposal.status = "dold"
+        proposal.status = ProposalStatus.HIDDEN
         details["reason"] = proposal.hidden_reason
     return proposal
 
@@ -205,9 +206,9 @@ def hide_proposal(workshop_id: int, proposal_id: Any, reason: Any) -> Proposal:
 def restore_proposal(workshop_id: int, proposal_id: Any) -> Proposal:
     """Show a hidden or parked proposal again."""
     with _moderating(workshop_id, proposal_id, "proposal_restore") as (proposal, _details):
-        if proposal.status not in ("dold", "parkerad"):
+        if proposal.status not in (ProposalStatus.HIDDEN, ProposalStatus.PARKED):
             raise DomainError(N_("Förslaget är redan aktivt."), code="bad_state")
-        proposal.status, proposal.hidden_reason = "aktiv", ""
+        proposal.status, proposal.hidden_reason = ProposalStatus.ACTIVE, ""
     return proposal
 
 
@@ -222,7 +223,7 @@ def park_proposal(workshop_id: int, proposal_id: Any) -> ParkingItem:
             source_proposal_id=proposal.id,
             text=f"{proposal.label}: {text}"[:MAX_PARKING],
         )
-        proposal.status = "parkerad"
+        proposal.status = ProposalStatus.PARKED
         db.session.add(item)
     return item
 

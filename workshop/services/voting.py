@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Casting a ballot: the hot path of a large room, with idempotent resends."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from .. import domain
 from ..domain import N_, DomainError, Forbidden, NotFound, VoteMethod
+from ..domain.enums import Role, RoundStatus
 from ..domain.privacy import hash_parts, is_secret
 from ..models import (
     Ballot,
@@ -55,7 +56,7 @@ BAD_VOTE_ID = N_("Rösten saknar id. Ladda om sidan och försök igen.")
 def _require_vote_open(status: str, round_status: str, current_goal_id: Any, goal_id: int) -> None:
     """Refuse a ballot unless the workshop runs and its current goal's round is open."""
     require_running(status)
-    if round_status != "oppen" or current_goal_id != goal_id:
+    if round_status != RoundStatus.OPEN or current_goal_id != goal_id:
         raise DomainError(N_("Röstningen är stängd."), code="closed")
 
 
@@ -234,7 +235,7 @@ def cast_vote(
     row = types.SimpleNamespace(**found)
     if row.round_id is None or row.round_workshop_id != row.workshop_id:
         raise NotFound(N_("Omröstningen finns inte."))
-    if row.role != "deltagare":
+    if row.role != Role.PARTICIPANT:
         raise Forbidden(N_("Du deltar som observatör och kan inte rösta."))
     if row.left:
         raise Forbidden(N_("Du har lämnat dialogen. Gå med igen för att rösta."))

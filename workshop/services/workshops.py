@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Workshops: creating one (or the KS mål 2019 template), its details, start, close, reopen."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from .. import domain
 from ..domain import N_, DomainError, NotFound
+from ..domain.enums import RoundStatus, WorkshopStatus
 from ..models import (
     Goal,
     Workshop,
@@ -30,7 +31,7 @@ def find_by_code(code: str) -> Workshop:
     )
     if workshop is None:
         raise NotFound(N_("Koden finns inte. Kontrollera koden på skärmen och försök igen."))
-    if workshop.status == "stangd":
+    if workshop.status == WorkshopStatus.CLOSED:
         raise DomainError(
             N_("Dialogen är avslutad och tar inte emot fler deltagare."), code="closed"
         )
@@ -57,7 +58,8 @@ def create_workshop(
         title=text_input(title, 200, N_("Ange en rubrik."), required=True),
         join_code=unique_join_code(),
         created_by_id=facilitator_id,
-        status="utkast",  # set now: column defaults only apply at insert, after the checks
+        # Set now: column defaults only apply at insert, after the checks.
+        status=WorkshopStatus.DRAFT,
     )
     _apply_details(workshop, details)
     for position, goal in enumerate(goals):
@@ -110,7 +112,10 @@ def _apply_details(workshop: Workshop, details: Mapping[str, Any]) -> None:
         year = int(workshop.meeting_date[:4]) if workshop.meeting_date else utcnow().year
         workshop.follow_up_dates = ", ".join(d.isoformat() for d in domain.follow_up_dates(year))
     if "anonymous" in details:
-        if workshop.status != "utkast" and bool(details["anonymous"]) != workshop.anonymous:
+        if (
+            workshop.status != WorkshopStatus.DRAFT
+            and bool(details["anonymous"]) != workshop.anonymous
+        ):
             raise DomainError(
                 N_("Röstningsläget kan bara ändras innan dialogen startar."), code="started"
             )
@@ -133,7 +138,7 @@ def start_workshop(workshop_id: int) -> Workshop:
     workshop = get_workshop(workshop_id)
     if not workshop.goals:
         raise DomainError(N_("Lägg till minst ett mål innan dialogen startar."), code="no_goals")
-    workshop.status = "pagar"
+    workshop.status = WorkshopStatus.RUNNING
     if workshop.current_goal_id is None:
         workshop.current_goal_id = workshop.goals[0].id
     bump(workshop)
@@ -145,11 +150,11 @@ def start_workshop(workshop_id: int) -> Workshop:
 def close_workshop(workshop_id: int) -> Workshop:
     """Close the workshop to participants; the result stays for export."""
     workshop = get_workshop(workshop_id)
-    workshop.status = "stangd"
+    workshop.status = WorkshopStatus.CLOSED
     for goal in workshop.goals:
         for vote_round in goal.rounds:
-            if vote_round.status == "oppen":
-                vote_round.status = "stangd"
+            if vote_round.status == RoundStatus.OPEN:
+                vote_round.status = RoundStatus.CLOSED
     bump(workshop)
     audit(workshop.id, "workshop_close")
     return workshop
@@ -158,8 +163,8 @@ def close_workshop(workshop_id: int) -> Workshop:
 @unit_of_work
 def reopen_workshop(workshop_id: int) -> Workshop:
     workshop = get_workshop(workshop_id)
-    if workshop.status == "stangd":
-        workshop.status = "pagar"
+    if workshop.status == WorkshopStatus.CLOSED:
+        workshop.status = WorkshopStatus.RUNNING
         bump(workshop)
         audit(workshop.id, "workshop_reopen")
     return workshop

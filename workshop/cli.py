@@ -1,0 +1,39 @@
+"""The Flask CLI commands (``flask --app workshop <command>``)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from . import services
+from .domain import DomainError
+
+
+def register_commands(app: Flask) -> None:
+    """Add the facilitator, purge and template commands to the app's CLI."""
+
+    @app.cli.command("create-facilitator")
+    @click.argument("username")
+    @click.password_option()
+    def create_facilitator(username: str, password: str) -> None:
+        """Add a facilitator account."""
+        try:
+            services.create_facilitator(username, password)
+        except DomainError as exc:
+            message = exc.message % exc.params if exc.params else exc.message
+            raise click.ClickException(message) from None
+        click.echo(f"Samtalsledaren {username} är skapad.")
+
+    @app.cli.command("purge")
+    @click.option("--days", type=int, default=None, help="Override RETENTION_DAYS.")
+    def purge(days: int | None) -> None:
+        """Erase participant data of workshops older than RETENTION_DAYS."""
+        limit = days if days is not None else int(app.config["RETENTION_DAYS"])
+        erased = services.purge_expired(limit)
+        click.echo(f"Gallrade deltagaruppgifter i {len(erased)} dialoger äldre än {limit} dagar.")
+
+    @app.cli.command("create-ks2019")
+    def create_ks2019() -> None:
+        """Create a new workshop from the built-in "KS mål 2019" template."""
+        workshop = services.create_from_template()
+        click.echo(f"Skapade dialog {workshop.id} med kod {workshop.join_code}.")
