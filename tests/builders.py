@@ -102,8 +102,7 @@ class Dialogue:
         with app.app_context():
             workshop = db.session.get(Workshop, workshop_id)
             self.screen_key = workshop.screen_key
-            self.goal_ids = [goal.id for goal in workshop.goals]
-        self.goal_id = self.goal_ids[0]
+            self.goal_id = workshop.goals[0].id
         self.fac = connect(app, client, workshop_id, "facilitator")
         self.screen = (
             connect(app, app.test_client(), workshop_id, "screen", key=self.screen_key)
