@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import Any
 
@@ -58,9 +59,7 @@ def test_every_facilitator_action_is_logged(app: Flask, client: FlaskClient) -> 
 
     fac = connect(app, client, workshop_id, "facilitator")
 
-    def do(event: str, **payload: Any) -> dict[str, Any]:
-        return emit_ack(fac, event, **payload)
-
+    do = functools.partial(emit_ack, fac)
     phone = Phone(app, workshop_id)
     other = Phone(app, workshop_id)
     do("goal:select", goal_id=g1)
