@@ -15,10 +15,10 @@ from flask.testing import FlaskClient
 
 from workshop import services
 from workshop.extensions import db
-from workshop.models import Ballot, VoteRound, Workshop
+from workshop.models import Ballot, Decision, Participant, VoteRound, Workshop
 
 from .builders import Dialogue, login, start_dialogue, start_workshop
-from .conftest import table_rows
+from .conftest import connect, table_rows
 
 CLOSE_THE_VOTE = "Stäng röstningen innan förslagen ändras."
 NO_SUCH_PROPOSAL = "Förslaget finns inte."
@@ -414,6 +414,7 @@ def test_no_phase_change_in_a_closed_or_draft_workshop(app: Flask, client: Flask
 
 
 def test_phase_of_another_workshops_goal_is_not_found(app: Flask, dialogue: Proposing) -> None:
+    """A goal id of another workshop is refused and changes neither workshop."""
     other = start_dialogue(app, app.test_client())
     before = table_rows(app)
     ack = dialogue.fac.emit(
@@ -498,3 +499,143 @@ def test_back_to_forslag_then_rostning_replaces_the_round(app: Flask, dialogue: 
             sa.select(sa.func.count()).select_from(Ballot).filter_by(round_id=old_round)
         )
     assert old_ballots == 2  # kept for the record, counted nowhere
+
+
+def test_back_from_beslut_deletes_the_decision(app: Flask, dialogue: Proposing) -> None:
+    """Stepping back from Beslut reopens the goal: the decision is gone, the results remain."""
+    _round, results = voted_and_revealed(dialogue)
+    first = dialogue.proposals[0]
+    dialogue.do(
+        "decision:record",
+        goal_id=dialogue.goal_id,
+        kind="ambitionsniva",
+        proposal_id=first,
+        what="Beslutad lydelse",
+    )
+    assert dialogue.phones[0].state()["state"]["decision"]["fields"]["what"] == "Beslutad lydelse"
+    dialogue.do("phase:set", goal_id=dialogue.goal_id, phase="resultat")
+    state = dialogue.phones[0].state()["state"]
+    assert (state["goal"]["phase"], state["decision"]) == ("resultat", None)
+    assert state["results"] == results
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Decision)) == 0
+
+
+# --- Proposals, decisions, timer, people: the other refusals of the console ----------------
+
+
+def test_proposal_refusals(dialogue: Proposing) -> None:
+    """A phone proposes only to the current goal in Förslag; a decided goal takes none."""
+    goal2 = dialogue.state()["agenda"][1]["id"]
+    phone = dialogue.phones[0]
+    before = table_rows(dialogue.app)
+    ack = phone.propose(goal2, "Till fel mål")
+    assert (ack["ok"], ack["code"], ack["error"]) == (
+        False,
+        "wrong_phase",
+        "Förslag tas inte emot för det här målet just nu.",
+    )
+    ack = phone.emit(
+        "proposal:add",
+        {"goal_id": dialogue.goal_id, "client_id": "kort", "proposal": NEW_WORDING},
+    )
+    assert (ack["ok"], ack["code"], ack["error"]) == (
+        False,
+        "bad_payload",
+        "Förslaget saknar id. Ladda om sidan och försök igen.",
+    )
+    assert table_rows(dialogue.app) == before
+    dialogue.do("decision:record", goal_id=dialogue.goal_id, kind="ambitionsniva", what="Klart")
+    refused(
+        dialogue,
+        "proposal:add",
+        "wrong_phase",
+        "Målet är redan beslutat. Gå tillbaka ett steg först.",
+        goal_id=dialogue.goal_id,
+        client_id="samtalsledare-sent",
+        proposal=NEW_WORDING,
+    )
+
+
+def test_decision_refusals(dialogue: Proposing) -> None:
+    """A decision carries a proposal of its own goal and readable reservations."""
+    goal2 = dialogue.state()["agenda"][1]["id"]
+    dialogue.do("goal:select", goal_id=goal2)
+    dialogue.do("phase:set", goal_id=goal2, phase="forslag")
+    decision = {"goal_id": goal2, "kind": "ambitionsniva", "what": "Beslut"}
+    refused(
+        dialogue,
+        "decision:record",
+        "bad_payload",
+        "Förslaget hör till ett annat mål.",
+        proposal_id=dialogue.proposals[0],
+        **decision,
+    )
+    unreadable = "Reservationerna kunde inte läsas."
+    for dissent in ("Jag reserverar mig", [{"text": "ok"}] * 31, ["Jag reserverar mig"]):
+        refused(dialogue, "decision:record", "bad_payload", unreadable, dissent=dissent, **decision)
+    assert dialogue.state()["goal"]["phase"] == "forslag"
+
+
+def test_timer_refusals(dialogue: Proposing) -> None:
+    """The timer takes whole seconds from 10 to 3600, and start, add or stop."""
+    for seconds in (None, 9, 3601, "60", 60.0, True):
+        refused(
+            dialogue,
+            "timer:set",
+            "bad_timer",
+            "Ange en tid mellan 10 sekunder och 60 minuter.",
+            action="start",
+            seconds=seconds,
+        )
+    refused(dialogue, "timer:set", "bad_timer", "Okänd timeråtgärd.", action="pause")
+    assert dialogue.phones[0].state()["state"]["timer"] == {"ends_at": None}
+
+
+def test_participant_refusals(app: Flask, dialogue: Proposing) -> None:
+    """Only this workshop's participants, and only the roles deltagare and observatör."""
+    other = start_dialogue(app, app.test_client(), phones=1)
+    with app.app_context():
+        foreign = db.session.scalar(
+            sa.select(Participant.id).filter_by(workshop_id=other.workshop_id)
+        )
+        own = db.session.scalar(
+            sa.select(Participant.id).filter_by(workshop_id=dialogue.workshop_id)
+        )
+    for participant_id in (foreign, foreign + 1000):
+        refused(
+            dialogue,
+            "participant:update",
+            "not_found",
+            "Deltagaren finns inte.",
+            id=participant_id,
+            removed=True,
+        )
+    refused(dialogue, "participant:update", "bad_role", "Okänd roll.", id=own, role="ordforande")
+    assert {p["role"] for p in dialogue.state()["participants"]} == {"deltagare"}
+
+
+def test_a_workshop_without_goals_cannot_start(app: Flask, client: FlaskClient) -> None:
+    """Starting needs a goal to show first."""
+    with app.app_context():
+        empty = services.create_workshop("Tom dialog").id
+    login(client)
+    fac = connect(app, client, empty, "facilitator")
+    before = table_rows(app)
+    ack = fac.emit("workshop:start", {}, callback=True)
+    assert (ack["ok"], ack["code"], ack["error"]) == (
+        False,
+        "no_goals",
+        "Lägg till minst ett mål innan dialogen startar.",
+    )
+    assert table_rows(app) == before
+
+
+def test_a_second_edit_keeps_the_first_original(dialogue: Proposing) -> None:
+    """The export shows what was first proposed, however often it was reworded."""
+    first = dialogue.proposals[0]
+    dialogue.do("proposal:edit", id=first, proposal=NEW_WORDING)
+    dialogue.do("proposal:edit", id=first, proposal={"kind": "ambitionsniva", "what": "Tredje"})
+    shown = next(p for p in dialogue.state()["all_proposals"] if p["id"] == first)
+    assert shown["fields"]["what"] == "Tredje"
+    assert shown["original"]["what"] == "Förslag från telefon 0"
