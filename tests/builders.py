@@ -15,7 +15,7 @@ from workshop import services
 from workshop.extensions import db
 from workshop.models import Workshop
 
-from .conftest import PASSWORD, Phone, connect
+from .conftest import PASSWORD, Phone, connect, table_rows
 
 HOSTILE = '=HYPERLINK("http://example.com","klicka") <script>alert(1)</script> & "citat"'
 AMBITION = {
@@ -144,6 +144,28 @@ def start_dialogue(
     workshop_id = start_workshop(app, anonymous=anonymous)
     login(client)
     return Dialogue(app, client, workshop_id, phones=phones, screen=screen)
+
+
+def refused(dialogue: Dialogue, event: str, code: str, error: str, **payload: Any) -> None:
+    """Send a console event that must be refused with ``code`` and ``error``, changing nothing."""
+    before = table_rows(dialogue.app)
+    ack = dialogue.fac.emit(event, payload, callback=True)
+    assert ack["ok"] is False, ack
+    assert (ack["code"], ack["error"]) == (code, error)
+    assert table_rows(dialogue.app) == before
+
+
+class Proposing(Dialogue):
+    """A running dialogue whose first goal takes proposals; two phones, each with one."""
+
+    def __init__(self, app: Flask, client: FlaskClient) -> None:
+        login(client)
+        super().__init__(app, client, start_workshop(app), phones=2)
+        self.open_proposals()
+        self.proposals = [
+            phone.propose(self.goal_id, f"Förslag från telefon {n}")["proposal"]["id"]
+            for n, phone in enumerate(self.phones)
+        ]
 
 
 def build_workshop(app: Flask, *, anonymous: bool = True, voters: int = 5) -> int:
