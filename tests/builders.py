@@ -1,14 +1,21 @@
-"""A decided KS mål 2019 workshop built through the services, as a dialogue would leave it."""
+"""Shared test builders: a Socket.IO emit that returns its ack, a started dialogue with its
+facilitator, screen and phones, and a decided KS mål 2019 workshop built through the services."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
+import socketio
 from flask import Flask
+from flask.testing import FlaskClient
+from flask_socketio import SocketIOTestClient
 
 from workshop import services
 from workshop.extensions import db
 from workshop.models import Workshop
+
+from .conftest import PASSWORD, Phone, connect, table_rows
 
 HOSTILE = '=HYPERLINK("http://example.com","klicka") <script>alert(1)</script> & "citat"'
 AMBITION = {
@@ -22,6 +29,143 @@ AMBITION = {
     "resources": "Inom befintlig budget",
     "criteria": {"paverkbart": "ja", "matbart": "ja", "resurser": "delvis"},
 }
+
+
+def emit_ack(
+    client: SocketIOTestClient | socketio.Client, event: str, /, **payload: Any
+) -> dict[str, Any]:
+    """Send one event and return its ack, which must be ``ok``.
+
+    Takes the in-process test client, or a real ``socketio.Client`` (the cluster tests).
+    """
+    if isinstance(client, socketio.Client):
+        ack = client.call(event, payload, timeout=15)
+    else:
+        ack = client.emit(event, payload, callback=True)
+    assert ack["ok"], (event, ack)
+    return ack
+
+
+def open_vote(
+    fac: SocketIOTestClient, method: str = "betyg", count: int = 2
+) -> tuple[int, int, list[int]]:
+    """On the current goal: Förslag, ``count`` proposals by the facilitator, then a vote.
+
+    Returns the goal's id, the open round's id and the proposals' ids.
+    """
+    goal_id = emit_ack(fac, "state:get")["state"]["goal"]["id"]
+    emit_ack(fac, "phase:set", goal_id=goal_id, phase="forslag")
+    proposals = [
+        emit_ack(
+            fac,
+            "proposal:add",
+            goal_id=goal_id,
+            client_id=f"forslag-{n}-{secrets.token_hex(4)}",
+            proposal={"kind": "ambitionsniva", "what": f"Förslag {n}"},
+        )["proposal"]["id"]
+        for n in range(count)
+    ]
+    emit_ack(fac, "phase:set", goal_id=goal_id, phase="rostning", method=method)
+    return goal_id, emit_ack(fac, "state:get")["state"]["vote"]["round_id"], proposals
+
+
+def start_workshop(app: Flask, *, anonymous: bool = True) -> int:
+    """A running workshop from the KS mål 2019 template; returns its id."""
+    with app.app_context():
+        workshop = services.create_from_template()
+        if not anonymous:
+            services.update_workshop(workshop.id, workshop.title, anonymous=False)
+        services.start_workshop(workshop.id)
+        return workshop.id
+
+
+def login(client: FlaskClient) -> None:
+    """Log the HTTP client in as the facilitator the ``app`` fixture created."""
+    response = client.post("/login", data={"username": "samtalsledare", "password": PASSWORD})
+    assert response.status_code == 302
+
+
+class Dialogue:
+    """A started workshop seen live: the facilitator's socket, optionally the presenter's
+    screen, and phones. ``client`` must be logged in as the facilitator (see ``login``)."""
+
+    def __init__(
+        self,
+        app: Flask,
+        client: FlaskClient,
+        workshop_id: int,
+        *,
+        phones: int = 0,
+        screen: bool = False,
+    ) -> None:
+        self.app, self.http, self.workshop_id = app, client, workshop_id
+        with app.app_context():
+            workshop = db.session.get(Workshop, workshop_id)
+            self.screen_key = workshop.screen_key
+            self.goal_id = workshop.goals[0].id
+        self.fac = connect(app, client, workshop_id, "facilitator")
+        self.screen = (
+            connect(app, app.test_client(), workshop_id, "screen", key=self.screen_key)
+            if screen
+            else None
+        )
+        self.phones = [Phone(app, workshop_id) for _ in range(phones)]
+
+    def do(self, event: str, **payload: Any) -> dict[str, Any]:
+        """Send a facilitator event; its ack must be ``ok``."""
+        return emit_ack(self.fac, event, **payload)
+
+    def state(self) -> dict[str, Any]:
+        """The facilitator's full snapshot."""
+        return self.do("state:get")["state"]
+
+    def open_proposals(self) -> int:
+        """Move the current goal to Förslag; returns its id (also kept as ``goal_id``)."""
+        self.goal_id = self.state()["goal"]["id"]
+        self.do("phase:set", goal_id=self.goal_id, phase="forslag")
+        return self.goal_id
+
+    def phone(self, name: str | None = None) -> Phone:
+        """Join one more phone."""
+        phone = Phone(self.app, self.workshop_id, name)
+        self.phones.append(phone)
+        return phone
+
+
+def start_dialogue(
+    app: Flask,
+    client: FlaskClient,
+    *,
+    phones: int = 0,
+    screen: bool = False,
+    anonymous: bool = True,
+) -> Dialogue:
+    """Log in, start a KS mål 2019 workshop and open its live clients."""
+    workshop_id = start_workshop(app, anonymous=anonymous)
+    login(client)
+    return Dialogue(app, client, workshop_id, phones=phones, screen=screen)
+
+
+def refused(dialogue: Dialogue, event: str, code: str, error: str, **payload: Any) -> None:
+    """Send a console event that must be refused with ``code`` and ``error``, changing nothing."""
+    before = table_rows(dialogue.app)
+    ack = dialogue.fac.emit(event, payload, callback=True)
+    assert ack["ok"] is False, ack
+    assert (ack["code"], ack["error"]) == (code, error)
+    assert table_rows(dialogue.app) == before
+
+
+class Proposing(Dialogue):
+    """A running dialogue whose first goal takes proposals; two phones, each with one."""
+
+    def __init__(self, app: Flask, client: FlaskClient) -> None:
+        login(client)
+        super().__init__(app, client, start_workshop(app), phones=2)
+        self.open_proposals()
+        self.proposals = [
+            phone.propose(self.goal_id, f"Förslag från telefon {n}")["proposal"]["id"]
+            for n, phone in enumerate(self.phones)
+        ]
 
 
 def build_workshop(app: Flask, *, anonymous: bool = True, voters: int = 5) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import Any
 
@@ -15,6 +16,7 @@ from workshop.documents import md_escape
 from workshop.extensions import db
 from workshop.models import AuditEntry, Participant, Workshop
 
+from .builders import emit_ack
 from .conftest import PASSWORD, Phone, connect
 
 
@@ -57,11 +59,7 @@ def test_every_facilitator_action_is_logged(app: Flask, client: FlaskClient) -> 
 
     fac = connect(app, client, workshop_id, "facilitator")
 
-    def do(event: str, **payload: Any) -> dict[str, Any]:
-        ack = fac.emit(event, payload, callback=True)
-        assert ack["ok"], (event, ack)
-        return ack
-
+    do = functools.partial(emit_ack, fac)
     phone = Phone(app, workshop_id)
     other = Phone(app, workshop_id)
     do("goal:select", goal_id=g1)
@@ -161,7 +159,7 @@ def test_deleting_a_workshop_keeps_only_its_log(
         goal_id = db.session.get(Workshop, workshop_id).goals[0].id
     client.post("/login", data={"username": "samtalsledare", "password": PASSWORD})
     fac = connect(app, client, workshop_id, "facilitator")
-    fac.emit("phase:set", {"goal_id": goal_id, "phase": "forslag"}, callback=True)
+    emit_ack(fac, "phase:set", goal_id=goal_id, phase="forslag")
     p1 = phone.propose(goal_id, "Ett")["proposal"]["id"]
     p2 = phone.propose(goal_id, "Två")["proposal"]["id"]
     assert fac.emit(
@@ -169,7 +167,7 @@ def test_deleting_a_workshop_keeps_only_its_log(
         {"ids": [p1, p2], "proposal": {"kind": "ambitionsniva", "what": "Ihop"}},
         callback=True,
     )["ok"]
-    assert fac.emit("proposal:park", {"id": p1 + 2}, callback=True)["ok"]
+    emit_ack(fac, "proposal:park", id=p1 + 2)
 
     refused = client.post(f"/f/{workshop_id}/radera", data={})
     assert refused.status_code == 302

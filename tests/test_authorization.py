@@ -14,12 +14,14 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_socketio import SocketIOTestClient
 
 from workshop import services
 from workshop.extensions import db, socketio
 from workshop.models import Participant
 
-from .conftest import PASSWORD, Phone, connect, received, table_rows
+from .builders import Dialogue, login
+from .conftest import PASSWORD, Phone, received, table_rows
 
 # --- HTTP -----------------------------------------------------------------------------------
 
@@ -264,31 +266,25 @@ SOCKET_ROLES = ("facilitator", "screen", "participant", "observer", "other_parti
 PROPOSAL = {"kind": "ambitionsniva", "what": "Minst 200 nya bostäder 2019"}
 
 
-class Arena:
+class Arena(Dialogue):
     """Workshop A running with its first goal at ``stage``; one socket per role.
 
     The other participant has joined workshop B and sends A's ids, as an attacker would.
     """
 
+    screen: SocketIOTestClient
+
     def __init__(self, app: Flask, client: FlaskClient, stage: str) -> None:
-        self.app = app
         with app.app_context():
             a = services.create_from_template()
             b = services.create_from_template()
-            self.workshop_id, self.other_id = a.id, b.id
-            self.screen_key = a.screen_key
+            workshop_id, self.other_id = a.id, b.id
             self.g1, self.g2 = a.goals[0].id, a.goals[1].id
             services.start_workshop(a.id)
             services.start_workshop(b.id)
-        login = {"username": "samtalsledare", "password": PASSWORD}
-        assert client.post("/login", data=login).status_code == 302
-        self.fac = connect(app, client, self.workshop_id, "facilitator")
-        self.screen = connect(
-            app, app.test_client(), self.workshop_id, "screen", key=self.screen_key
-        )
-        self.participant = Phone(app, self.workshop_id)
-        self.observer = Phone(app, self.workshop_id)
-        self.bystander = Phone(app, self.workshop_id)
+        login(client)
+        super().__init__(app, client, workshop_id, phones=3, screen=True)
+        self.participant, self.observer, self.bystander = self.phones
         self.other = Phone(app, self.other_id)
         with app.app_context():
             ids = db.session.scalars(
@@ -325,16 +321,9 @@ class Arena:
             "other_participant": self.other.secret,
         }
 
-    def do(self, event: str, **payload: Any) -> dict[str, Any]:
-        ack = self.fac.emit(event, payload, callback=True)
-        assert ack["ok"], ack
-        return ack
-
     def state(self) -> dict[str, Any]:
         """Return the facilitator's full snapshot of workshop A, without the clock."""
-        ack = self.fac.emit("state:get", {}, callback=True)
-        assert ack["ok"], ack
-        return {k: v for k, v in ack["state"].items() if k != "server_now"}
+        return {k: v for k, v in super().state().items() if k != "server_now"}
 
     def drain(self) -> None:
         for sock in self.sockets.values():

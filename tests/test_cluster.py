@@ -34,6 +34,7 @@ import pytest
 import redis
 import socketio
 
+from .builders import emit_ack
 from .cluster import (
     GUIDE,
     PASSWORD,
@@ -124,9 +125,7 @@ class Live:
         client.on("disconnect", lambda *_: self.disconnected.set())
 
     def do(self, event: str, **payload: Any) -> dict[str, Any]:
-        ack = self.client.call(event, payload, timeout=15)
-        assert ack["ok"], (event, ack)
-        return ack
+        return emit_ack(self.client, event, **payload)
 
     def latest(self) -> dict[str, Any] | None:
         return self.pushes[-1][1] if self.pushes else None

@@ -21,6 +21,7 @@ from workshop import services
 from workshop.extensions import db, socketio
 from workshop.models import Goal, Proposal, VoteRound
 
+from .builders import emit_ack
 from .conftest import PASSWORD, Phone, connect
 from .test_authorization import Arena
 
@@ -236,7 +237,7 @@ def test_fuzz_facilitator_never_breaks_the_server(app: Flask, client: FlaskClien
         workshop_id, goal_id = workshop.id, workshop.goals[0].id
     fac = connect(app, fresh, workshop_id, "facilitator")
     phone = Phone(app, workshop_id)
-    assert fac.emit("phase:set", {"goal_id": goal_id, "phase": "forslag"}, callback=True)["ok"]
+    emit_ack(fac, "phase:set", goal_id=goal_id, phase="forslag")
     proposal_id = phone.propose(goal_id, "Fungerar fortfarande")["proposal"]["id"]
     ack = fac.emit(
         "phase:set",

@@ -26,6 +26,7 @@ from workshop import domain
 from workshop.extensions import db
 from workshop.models import Workshop
 
+from .builders import emit_ack
 from .conftest import Phone, connect, received
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -257,8 +258,8 @@ def test_socket_errors_are_in_the_clients_language(
 ) -> None:
     workshop_id = create_workshop()
     fac = facilitator_socket(workshop_id)
-    goal_id = fac.emit("state:get", {}, callback=True)["state"]["goal"]["id"]
-    assert fac.emit("phase:set", {"goal_id": goal_id, "phase": "forslag"}, callback=True)["ok"]
+    goal_id = emit_ack(fac, "state:get")["state"]["goal"]["id"]
+    emit_ack(fac, "phase:set", goal_id=goal_id, phase="forslag")
 
     english = english_phone(app, workshop_id)
     ack = english.propose(goal_id, "", indicator="x" * 301)
@@ -309,11 +310,11 @@ def test_each_language_gets_its_own_state(
     fac = connect(app, client, workshop_id, "facilitator")
     swedish = Phone(app, workshop_id)
     english = english_phone(app, workshop_id)
-    goal_id = fac.emit("state:get", {}, callback=True)["state"]["goal"]["id"]
+    goal_id = emit_ack(fac, "state:get")["state"]["goal"]["id"]
     for sio in (fac, swedish.sio, english.sio):
         sio.get_received()
 
-    assert fac.emit("phase:set", {"goal_id": goal_id, "phase": "forslag"}, callback=True)["ok"]
+    emit_ack(fac, "phase:set", goal_id=goal_id, phase="forslag")
     (fac_state,) = received(fac)
     (sv_state,) = received(swedish.sio)
     (en_state,) = received(english.sio)
@@ -325,19 +326,14 @@ def test_each_language_gets_its_own_state(
 
     assert swedish.propose(goal_id, "Fler i egen försörjning")["ok"]
     assert english.propose(goal_id, "More people self-supporting")["ok"]
-    ack = fac.emit(
-        "phase:set",
-        {"goal_id": goal_id, "phase": "rostning", "method": "betyg"},
-        callback=True,
-    )
-    assert ack["ok"], ack
+    emit_ack(fac, "phase:set", goal_id=goal_id, phase="rostning", method="betyg")
     round_id = swedish.state()["state"]["vote"]["round_id"]
     ids = [p["id"] for p in swedish.state()["state"]["vote"]["proposals"]]
     assert swedish.vote(round_id, {str(ids[0]): 4, str(ids[1]): 3})["ok"]
     assert english.vote(round_id, {str(ids[0]): 5})["ok"]
     for sio in (fac, swedish.sio, english.sio):
         sio.get_received()
-    assert fac.emit("phase:set", {"goal_id": goal_id, "phase": "resultat"}, callback=True)["ok"]
+    emit_ack(fac, "phase:set", goal_id=goal_id, phase="resultat")
     sv_results = received(swedish.sio)[-1]
     en_results = received(english.sio)[-1]
     assert sv_results["vote"]["method_label"] == "Betyg 1–5 per förslag"
@@ -356,8 +352,8 @@ def _export_workshop(app: Flask, client: FlaskClient, auth: Any, create_workshop
     workshop_id = create_workshop()
     auth.login()
     fac = connect(app, client, workshop_id, "facilitator")
-    goal_id = fac.emit("state:get", {}, callback=True)["state"]["goal"]["id"]
-    assert fac.emit("phase:set", {"goal_id": goal_id, "phase": "forslag"}, callback=True)["ok"]
+    goal_id = emit_ack(fac, "state:get")["state"]["goal"]["id"]
+    emit_ack(fac, "phase:set", goal_id=goal_id, phase="forslag")
     assert Phone(app, workshop_id).propose(goal_id, "Fler i egen försörjning")["ok"]
     ack = fac.emit(
         "proposal:add",

@@ -15,6 +15,7 @@ from workshop import domain, services
 from workshop.extensions import db
 from workshop.models import Ballot, Participant, Proposal, Response, Workshop
 
+from .builders import Dialogue, emit_ack, login
 from .conftest import Phone, alerts, connect, table_rows
 
 PROPOSAL = {"kind": "ambitionsniva", "what": "Minst 200 nya bostäder 2019"}
@@ -44,14 +45,8 @@ def people(app: Flask, workshop_id: int) -> list[dict[str, Any]]:
         ]
 
 
-def do(fac: SocketIOTestClient, event: str, **payload: Any) -> dict[str, Any]:
-    ack = fac.emit(event, payload, callback=True)
-    assert ack["ok"], ack
-    return ack
-
-
 def fac_state(fac: SocketIOTestClient) -> dict[str, Any]:
-    return do(fac, "state:get")["state"]
+    return emit_ack(fac, "state:get")["state"]
 
 
 def proposal_count(app: Flask) -> int:
@@ -59,22 +54,17 @@ def proposal_count(app: Flask) -> int:
         return db.session.scalar(sa.select(sa.func.count(Proposal.id)))
 
 
-class Dialogue:
-    """A started workshop whose first goal takes proposals, with the facilitator's socket."""
-
-    def __init__(self, app: Flask, workshop_id: int, fac: SocketIOTestClient) -> None:
-        self.app, self.workshop_id, self.fac = app, workshop_id, fac
-        self.goal_id = fac_state(fac)["goal"]["id"]
-        do(fac, "phase:set", goal_id=self.goal_id, phase="forslag")
-
-    def phone(self) -> Phone:
-        return Phone(self.app, self.workshop_id)
+def proposing(app: Flask, client: FlaskClient, workshop_id: int) -> Dialogue:
+    """The started workshop with its first goal taking proposals, and the facilitator's socket."""
+    login(client)
+    dialogue = Dialogue(app, client, workshop_id)
+    dialogue.open_proposals()
+    return dialogue
 
 
 @pytest.fixture
-def dialogue(app: Flask, create_workshop: Any, facilitator_socket: Any) -> Dialogue:
-    workshop_id = create_workshop()
-    return Dialogue(app, workshop_id, facilitator_socket(workshop_id))
+def dialogue(app: Flask, client: FlaskClient, create_workshop: Any) -> Dialogue:
+    return proposing(app, client, create_workshop())
 
 
 # --- Join codes and the join page -----------------------------------------------------------
@@ -249,7 +239,7 @@ def test_removed_participant_is_disconnected_and_cannot_rejoin(
     bystander = dialogue.phone()
     assert phone.sio.is_connected()
     person = people(app, dialogue.workshop_id)[0]
-    do(dialogue.fac, "participant:update", id=person["id"], removed=True)
+    emit_ack(dialogue.fac, "participant:update", id=person["id"], removed=True)
     assert not phone.sio.is_connected()
     assert [item["name"] for item in phone.sio.queue].count("removed") == 1
     assert bystander.sio.is_connected()
@@ -271,7 +261,7 @@ def test_observer_cannot_vote(app: Flask, dialogue: Dialogue) -> None:
     phone = dialogue.phone()
     assert phone.state()["own"]["participant"]["can_vote"] is True
     person = people(app, dialogue.workshop_id)[0]
-    do(dialogue.fac, "participant:update", id=person["id"], role="observator")
+    emit_ack(dialogue.fac, "participant:update", id=person["id"], role="observator")
     # The phone is told at once, so it can fetch its own part again.
     assert [m["name"] for m in phone.sio.get_received()].count("own:changed") == 1
     own = phone.state()["own"]["participant"]
@@ -337,7 +327,7 @@ def open_vote(dialogue: Dialogue, phones: list[Phone]) -> tuple[int, list[int]]:
         phone.propose(dialogue.goal_id, f"Förslag {n}")["proposal"]["id"]
         for n, phone in enumerate(phones[:2])
     ]
-    do(dialogue.fac, "phase:set", goal_id=dialogue.goal_id, phase="rostning", method="ja_nej")
+    emit_ack(dialogue.fac, "phase:set", goal_id=dialogue.goal_id, phase="rostning", method="ja_nej")
     return fac_state(dialogue.fac)["vote"]["round_id"], ids
 
 
@@ -431,16 +421,16 @@ def test_started_named_workshop_details_save_without_the_mode(
 
 
 def test_named_mode_shows_the_facilitator_who_voted_what(
-    app: Flask, create_workshop: Any, facilitator_socket: Any
+    app: Flask, client: FlaskClient, create_workshop: Any
 ) -> None:
     """List each named voter's answers on the console, and never in anonymous mode."""
     for anonymous in (False, True):
         workshop_id = create_workshop(anonymous=anonymous)
-        fac = facilitator_socket(workshop_id)
-        dialogue = Dialogue(app, workshop_id, fac)
+        dialogue = proposing(app, client, workshop_id)
+        fac = dialogue.fac
         phone = Phone(app, workshop_id, name="Anna Ek")
         ack = phone.propose(dialogue.goal_id, "Fler bostäder")
-        do(fac, "phase:set", goal_id=dialogue.goal_id, phase="rostning", method="ja_nej")
+        emit_ack(fac, "phase:set", goal_id=dialogue.goal_id, phase="rostning", method="ja_nej")
         round_id = fac_state(fac)["vote"]["round_id"]
         assert phone.vote(round_id, {str(ack["proposal"]["id"]): "avstar"})["ok"]
         expected = [] if anonymous else [{"name": "Anna Ek", "text": "F1: Avstår"}]

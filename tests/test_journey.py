@@ -7,36 +7,31 @@ from typing import Any
 
 import docx
 import sqlalchemy as sa
+from flask_socketio import SocketIOTestClient
 
 from workshop.extensions import db
-from workshop.models import Ballot, Workshop
+from workshop.models import Ballot
 
-from .conftest import Phone, connect, received
+from .builders import Dialogue, emit_ack
+from .conftest import received
 
 FACILITATOR_ONLY = ("all_proposals", "live_tally", "participants", "agenda", "parking")
 
 
-class Room:
+class Room(Dialogue):
     """Everyone in the dialogue, with what each audience has received so far."""
 
+    screen: SocketIOTestClient
+
     def __init__(self, app: Any, client: Any, auth: Any) -> None:
-        self.app = app
         auth.login()
         response = client.post("/f/ny-mall")
         assert response.status_code == 302
-        self.workshop_id = int(response.headers["Location"].split("/")[2])
-        with app.app_context():
-            workshop = db.session.get(Workshop, self.workshop_id)
-            self.screen_key = workshop.screen_key
-        assert client.post(f"/f/{self.workshop_id}/status", data={"action": "start"}).status == (
+        workshop_id = int(response.headers["Location"].split("/")[2])
+        assert client.post(f"/f/{workshop_id}/status", data={"action": "start"}).status == (
             "302 FOUND"
         )
-        self.http = client
-        self.fac = connect(app, client, self.workshop_id, "facilitator")
-        self.screen = connect(
-            app, app.test_client(), self.workshop_id, "screen", key=self.screen_key
-        )
-        self.phones = [Phone(app, self.workshop_id) for _ in range(5)]
+        super().__init__(app, client, workshop_id, phones=5, screen=True)
         self.seen: dict[str, list[dict[str, Any]]] = {"screen": [], "phones": [], "fac": []}
         self.collect()
 
@@ -55,13 +50,13 @@ class Room:
         self.seen["phones"].extend(public)
 
     def do(self, event: str, **payload: Any) -> dict[str, Any]:
-        ack = self.fac.emit(event, payload, callback=True)
-        assert ack["ok"], ack
+        ack = super().do(event, **payload)
         self.collect()
         return ack
 
     def state(self) -> dict[str, Any]:
-        return self.fac.emit("state:get", {}, callback=True)["state"]
+        # A read only: leaves the inboxes for the next collect().
+        return emit_ack(self.fac, "state:get")["state"]
 
     def goal_ids(self) -> list[int]:
         return [goal["id"] for goal in self.state()["agenda"]]

@@ -19,30 +19,8 @@ from workshop import domain, services
 from workshop.extensions import socketio
 from workshop.live import rooms
 
+from .builders import emit_ack, open_vote
 from .conftest import Phone, connect, received
-
-
-def do(client: Any, event: str, **payload: Any) -> dict[str, Any]:
-    ack = client.emit(event, payload, callback=True)
-    assert ack["ok"], ack
-    return ack
-
-
-def open_vote(fac: Any) -> tuple[int, int, list[int]]:
-    goal_id = do(fac, "state:get")["state"]["goal"]["id"]
-    do(fac, "phase:set", goal_id=goal_id, phase="forslag")
-    proposals = [
-        do(
-            fac,
-            "proposal:add",
-            goal_id=goal_id,
-            client_id=f"load-{n}-{secrets.token_hex(4)}",
-            proposal={"kind": "ambitionsniva", "what": f"Förslag {n}"},
-        )["proposal"]["id"]
-        for n in range(2)
-    ]
-    do(fac, "phase:set", goal_id=goal_id, phase="rostning", method="betyg")
-    return goal_id, do(fac, "state:get")["state"]["vote"]["round_id"], proposals
 
 
 def wait_for(predicate: Any, timeout: float = 3.0) -> None:
@@ -83,7 +61,7 @@ def test_burst_of_votes_is_pushed_at_most_every_250_ms(
             )
             assert ack["ok"] and ack["rev"] == change + 1, ack  # acked at once, not throttled
     elapsed = time.monotonic() - started
-    final_seq = do(fac, "state:get")["state"]["seq"]
+    final_seq = emit_ack(fac, "state:get")["state"]["seq"]
     fac_pushes: list[dict[str, Any]] = []
 
     def trailing_push_arrived() -> bool:
@@ -112,7 +90,7 @@ def test_burst_of_votes_is_pushed_at_most_every_250_ms(
 
 
 def screen_key(app: Flask, fac: Any) -> str:
-    workshop_id = do(fac, "state:get")["state"]["workshop"]["id"]
+    workshop_id = emit_ack(fac, "state:get")["state"]["workshop"]["id"]
     with app.app_context():
         return services.get_workshop(workshop_id).screen_key
 
@@ -140,7 +118,7 @@ def test_flooding_client_is_rate_limited_while_others_vote(
     ack = voter.vote(round_id, {str(p): 4 for p in proposals})
     assert ack["ok"], ack
     assert time.monotonic() - started < 2  # not queued behind the flood
-    assert do(fac, "state:get")["state"]["vote"]["answered"] == 1
+    assert emit_ack(fac, "state:get")["state"]["vote"]["answered"] == 1
 
     assert not flooder.emit("state:get", {"secret": flooder.secret})["ok"]
     clock[0] += 0.125  # 20 tokens a second (default): 2.5 are back, two whole ones
@@ -204,7 +182,7 @@ def test_every_event_answers_any_payload_with_an_ack(
                 assert ack["error"] and "%(" not in ack["error"]
     # Nothing broke: the vote still counts a well-formed ballot.
     assert phone.vote(round_id, {str(p): 3 for p in proposals})["ok"] in (True, False)
-    assert do(fac, "state:get")["state"]["workshop"]["id"] == workshop_id
+    assert emit_ack(fac, "state:get")["state"]["workshop"]["id"] == workshop_id
 
 
 def test_largest_legitimate_message_fits_the_size_limit(app: Flask) -> None:

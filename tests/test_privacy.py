@@ -16,6 +16,7 @@ from workshop import queries, services
 from workshop.extensions import db, socketio
 from workshop.models import Ballot, Participant, Proposal, Response, Workshop
 
+from .builders import emit_ack
 from .conftest import PASSWORD, Phone, connect, table_rows
 
 LOGGERS = (
@@ -40,19 +41,16 @@ def run_vote(app: Flask, client: FlaskClient, workshop_id: int, names: list[str]
     fac = connect(app, client, workshop_id, "facilitator")
     with app.app_context():
         goal_id = db.session.get(Workshop, workshop_id).goals[0].id
-    assert fac.emit("phase:set", {"goal_id": goal_id, "phase": "forslag"}, callback=True)["ok"]
+    emit_ack(fac, "phase:set", goal_id=goal_id, phase="forslag")
     phones = [Phone(app, workshop_id, name) for name in (names or [None, None, None])]
     p1 = phones[0].propose(goal_id, "Minst 200 bostäder")["proposal"]["id"]
     p2 = phones[1].propose(goal_id, "Fler pendelparkeringar")["proposal"]["id"]
-    ack = fac.emit(
-        "phase:set", {"goal_id": goal_id, "phase": "rostning", "method": "betyg"}, callback=True
-    )
-    assert ack["ok"]
+    emit_ack(fac, "phase:set", goal_id=goal_id, phase="rostning", method="betyg")
     round_id = phones[0].state()["state"]["vote"]["round_id"]
     ballots = [{str(p1): 5, str(p2): 1}, {str(p1): 2, str(p2): 4}, {str(p1): 3, str(p2): 3}]
     for phone, answers in zip(phones, ballots, strict=True):
         assert phone.vote(round_id, answers)["ok"]
-    assert fac.emit("phase:set", {"goal_id": goal_id, "phase": "resultat"}, callback=True)["ok"]
+    emit_ack(fac, "phase:set", goal_id=goal_id, phase="resultat")
     return fac, goal_id, phones, ballots
 
 
@@ -98,10 +96,10 @@ def test_erasing_keeps_the_anonymous_result(
         app, client, workshop_id, ["Anna Andersson", "Bertil Berg", "Cecilia Carlsson"]
     )
     decision = {"goal_id": goal_id, "kind": "ambitionsniva", "what": "Minst 200 bostäder"}
-    assert fac.emit("decision:record", decision, callback=True)["ok"]
+    emit_ack(fac, "decision:record", **decision)
     summary_before = client.get(f"/f/{workshop_id}/sammanstallning").get_data(as_text=True)
     assert "Anna Andersson" in summary_before
-    tally_before = fac.emit("state:get", {}, callback=True)["state"]["decision"]
+    tally_before = emit_ack(fac, "state:get")["state"]["decision"]
 
     refused = client.post(f"/f/{workshop_id}/radera-personuppgifter", data={"confirm": "ja"})
     assert refused.status_code == 302  # still running: refused with a message
@@ -133,7 +131,7 @@ def test_erasing_keeps_the_anonymous_result(
     summary = client.get(f"/f/{workshop_id}/sammanstallning").get_data(as_text=True)
     assert "Anna Andersson" not in summary
     assert "Deltagarnas personuppgifter raderades" in summary
-    assert fac.emit("state:get", {}, callback=True)["state"]["decision"] == tally_before
+    assert emit_ack(fac, "state:get")["state"]["decision"] == tally_before
     markdown = client.get(f"/f/{workshop_id}/export.md").get_data(as_text=True)
     assert "Minst 200 bostäder" in markdown and "3 röster lämnades" in markdown
     assert "Anna" not in markdown

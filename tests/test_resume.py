@@ -20,13 +20,8 @@ from workshop import services
 from workshop.extensions import db
 from workshop.models import Ballot, Participant, Proposal, Response
 
+from .builders import emit_ack, open_vote
 from .conftest import Phone, connect, received
-
-
-def do(client: Any, event: str, **payload: Any) -> dict[str, Any]:
-    ack = client.emit(event, payload, callback=True)
-    assert ack["ok"], ack
-    return ack
 
 
 class Vote:
@@ -34,20 +29,7 @@ class Vote:
 
     def __init__(self, app: Flask, workshop_id: int, fac: Any) -> None:
         self.app, self.workshop_id, self.fac = app, workshop_id, fac
-        self.goal_id = do(fac, "state:get")["state"]["goal"]["id"]
-        do(fac, "phase:set", goal_id=self.goal_id, phase="forslag")
-        self.proposals = [
-            do(
-                fac,
-                "proposal:add",
-                goal_id=self.goal_id,
-                client_id=f"resume-{n}-{secrets.token_hex(4)}",
-                proposal={"kind": "ambitionsniva", "what": f"Förslag {n}"},
-            )["proposal"]["id"]
-            for n in range(2)
-        ]
-        do(fac, "phase:set", goal_id=self.goal_id, phase="rostning", method="betyg")
-        self.round_id = do(fac, "state:get")["state"]["vote"]["round_id"]
+        self.goal_id, self.round_id, self.proposals = open_vote(fac, "betyg")
         self.phone = Phone(app, workshop_id)
 
     def ballot(self, grade: int, rev: int, vote_id: str | None = None) -> dict[str, Any]:
@@ -68,7 +50,7 @@ class Vote:
             ]
 
     def fac_state(self) -> dict[str, Any]:
-        return do(self.fac, "state:get")["state"]
+        return emit_ack(self.fac, "state:get")["state"]
 
 
 @pytest.fixture
@@ -166,7 +148,7 @@ def test_duplicate_after_the_round_closed_is_still_acknowledged(vote: Vote) -> N
     """A resend whose original made it before the close is not reported as lost."""
     payload = vote.ballot(4, rev=1)
     vote.phone.emit("vote:cast", payload)
-    do(vote.fac, "phase:set", goal_id=vote.goal_id, phase="resultat")
+    emit_ack(vote.fac, "phase:set", goal_id=vote.goal_id, phase="resultat")
     assert vote.phone.emit("vote:cast", payload)["duplicate"] is True
     ack = vote.phone.emit("vote:cast", vote.ballot(1, rev=2))
     assert ack["ok"] is False and ack["code"] == "closed"
@@ -233,7 +215,7 @@ def test_concurrent_deliveries_of_one_vote_store_it_once(app: Flask, vote: Vote)
 
 
 def test_proposal_resent_after_reconnect_is_not_duplicated(app: Flask, vote: Vote) -> None:
-    do(vote.fac, "phase:set", goal_id=vote.goal_id, phase="forslag")
+    emit_ack(vote.fac, "phase:set", goal_id=vote.goal_id, phase="forslag")
     payload = {
         "goal_id": vote.goal_id,
         "client_id": "utkast-" + secrets.token_hex(6),
@@ -253,12 +235,12 @@ def test_pushes_chain_prev_seq_so_a_missed_one_shows(app: Flask, vote: Vote) -> 
     """Each push names the seq of the one before; a client that did not see it has a gap."""
     screen = Phone(app, vote.workshop_id).sio
     received(screen)
-    do(vote.fac, "timer:set", action="start", seconds=60)
+    emit_ack(vote.fac, "timer:set", action="start", seconds=60)
     seen = received(screen)
     # The phone drops out and misses the next push.
     vote.phone.sio.disconnect()
-    do(vote.fac, "timer:set", action="add")
-    do(vote.fac, "timer:set", action="stop")
+    emit_ack(vote.fac, "timer:set", action="add")
+    emit_ack(vote.fac, "timer:set", action="stop")
     missed_then_next = received(screen)
     pushes = seen + missed_then_next
     assert [p["prev_seq"] for p in pushes[1:]] == [p["seq"] for p in pushes[:-1]]
