@@ -82,6 +82,13 @@ class Workshop(db.Model):
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("facilitator.id"))
     # When the participants' personal data was erased (by the facilitator or the retention rule).
     erased_at: so.Mapped[dt.datetime | None]
+    # The projector: which page of a long list it shows, the proposal in focus (full slide), and
+    # whether pages advance by themselves.
+    screen_page: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    screen_focus_id: so.Mapped[int | None]
+    screen_auto: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    # The time set for the whole sitting, in minutes; None: no time plan.
+    plan_minutes: so.Mapped[int | None]
 
     goals: so.Mapped[list[Goal]] = so.relationship(
         back_populates="workshop",
@@ -109,6 +116,11 @@ class Goal(db.Model):
     strategies: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     measurability: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     phase: so.Mapped[str] = so.mapped_column(sa.String(12), default="ej_startad")
+    # The goal's share of the time plan (None: the even split of what is left), and the time it
+    # has been current: used_seconds of closed intervals plus the one open since current_since.
+    plan_minutes: so.Mapped[int | None]
+    used_seconds: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    current_since: so.Mapped[dt.datetime | None]
 
     workshop: so.Mapped[Workshop] = so.relationship(
         back_populates="goals", foreign_keys=[workshop_id]
