@@ -107,7 +107,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.after_request(security_headers)
     # Import the handlers before init_app: registered earlier, Flask-SocketIO keeps them and
     # installs them on every app's server; registered after, only the first app would get them.
-    from . import live  # noqa: F401 - importing the package registers the handlers
+    from . import live  # importing the package registers the handlers
 
     socketio.init_app(
         app,
@@ -117,6 +117,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Several workers: Socket.IO's emits and disconnects reach every worker through Redis.
         **_message_queue(app.config),
     )
+    live.refuse_reserved_events(socketio.server)
     if app.config.get("PROXY_FIX"):
         # Outside Socket.IO's middleware, so Engine.IO and Flask both see the client's scheme.
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -6,7 +6,7 @@ Create Date: 2026-11-26
 
 The tables are built as a MetaData (not ``op.create_table``) so that ``create_all`` orders them
 and adds ``workshop.current_goal_id``'s foreign key after ``goal`` exists on PostgreSQL, and so
-that ``workshop.migrate_database`` can bring a database from before migrations to this baseline
+that ``workshop.db.migrate_database`` can bring a database from before migrations to this baseline
 (``schema().create_all(checkfirst=True)``) before stamping it.
 """
 

@@ -7,6 +7,7 @@ re-exported here.
 
 from . import events
 from .events import error_payload
+from .guard import refuse_reserved_events
 from .rooms import (
     disconnect_facilitator,
     disconnect_participants,
@@ -20,6 +21,7 @@ __all__ = [
     "disconnect_participants",
     "error_payload",
     "events",
+    "refuse_reserved_events",
     "online_count",
     "push_state",
     "send_state",
