@@ -444,6 +444,12 @@ EVENTS = [
         only_facilitator(),
     ),
     Event(
+        "proposal:merge_preview",
+        "forslag",
+        lambda a, secret: {"ids": [a.p1, a.p2]},
+        only_facilitator(),
+    ),
+    Event(
         "proposal:hide",
         "forslag",
         lambda a, secret: {"id": a.p1, "reason": "Dubblett"},
@@ -498,6 +504,10 @@ EVENTS = [
 ]
 
 
+# Events that answer the sender only and change nothing.
+READ_ONLY = frozenset({"state:get", "proposal:merge_preview"})
+
+
 def test_event_table_covers_every_event(app: Flask) -> None:
     """List every registered Socket.IO event in the authorization table."""
     registered = set(socketio.server.handlers["/"]) - {"connect", "disconnect"}
@@ -519,7 +529,7 @@ def test_event_authorization(app: Flask, client: FlaskClient, event: Event, role
     after = arena.state()
     if expected == "ok":
         assert ack["ok"] is True, ack
-        if event.name != "state:get" and role != "other_participant":
+        if event.name not in READ_ONLY and role != "other_participant":
             assert after != before, "an allowed event should have changed something"
         else:
             assert after == before

@@ -221,7 +221,7 @@
   function resetGoalForms() {
     closeInline();
     selected = {};
-    $("merge-form").hidden = true;
+    MV.Merge.close();
     MV.fillProposal($("decision-form"), {});
     MV.clearErrors($("decision-form"));
     formStatus($("decision-form"), "");
@@ -535,15 +535,8 @@
     });
   });
 
-  ["edit-form", "hide-form", "merge-form"].forEach(function (id) {
-    $(id).querySelector("[data-cancel]").addEventListener("click", function () {
-      if (id === "merge-form") {
-        $("merge-form").hidden = true;
-        $("merge-start").focus();
-      } else {
-        cancelInline();
-      }
-    });
+  ["edit-form", "hide-form"].forEach(function (id) {
+    $(id).querySelector("[data-cancel]").addEventListener("click", cancelInline);
   });
 
   $("publish-all").addEventListener("click", function () {
@@ -561,17 +554,7 @@
 
   // --- Merging -----------------------------------------------------------------------------
 
-  function joinValues(proposals, name, separator) {
-    var seen = [];
-    proposals.forEach(function (p) {
-      var value = (p.fields || {})[name];
-      if (value && seen.indexOf(value) === -1) {
-        seen.push(value);
-      }
-    });
-    return separator ? seen.join(separator) : seen[0] || "";
-  }
-
+  // The dialog lives in static/js/merge.js; the server says where the sources differ.
   $("merge-start").addEventListener("click", function () {
     var chosen = (state.all_proposals || []).filter(function (p) {
       return selected[p.id] && p.status === E.ProposalStatus.ACTIVE;
@@ -581,38 +564,19 @@
       return;
     }
     clearAlert();
-    var form = $("merge-form");
-    var fields = {};
-    MV.TEXT_FIELDS.forEach(function (name) {
-      var long = name === "what" || name === "rationale" || name === "resources";
-      fields[name] = joinValues(chosen, name, long ? "\n" : null);
-    });
-    MV.fillProposal(form, { kind: chosen[0].kind, fields: fields, criteria: {} });
-    MV.clearErrors(form);
-    form.dataset.ids = JSON.stringify(chosen.map(function (p) {
+    MV.Merge.open(chosen.map(function (p) {
       return p.id;
-    }));
-    MV.setText($("merge-sources"), t("merge_sources", {
-      labels: chosen.map(function (p) {
-        return p.label;
-      }).join(", "),
-    }));
-    form.hidden = false;
-    form.querySelector("h3").setAttribute("tabindex", "-1");
-    form.querySelector("h3").focus();
-  });
-
-  $("merge-form").addEventListener("submit", function (event) {
-    event.preventDefault();
-    var form = event.target;
-    var ids = JSON.parse(form.dataset.ids || "[]");
-    send("proposal:merge", { ids: ids, proposal: MV.readProposal(form) }, form).then(function (ack) {
-      if (ack.ok) {
+    }), {
+      request: function (event, payload) {
+        return MV.request(socket, event, payload);
+      },
+      onError: alertError,
+      opener: $("merge-start"),
+      onMerged: function (ack) {
         selected = {};
-        form.hidden = true;
         refreshProposals();
         MV.announce(t("merged", { label: ack.proposal.label }));
-      }
+      },
     });
   });
 
@@ -933,7 +897,7 @@
   });
 
   // Keep every proposal form's kind-dependent fields in step with its radio buttons.
-  ["merge-form", "edit-form", "add-form"].forEach(function (id) {
+  ["edit-form", "add-form"].forEach(function (id) {
     var form = $(id);
     form.addEventListener("change", function (event) {
       if (event.target.name === "kind") {

@@ -194,12 +194,15 @@ def test_dialogue_with_phones_projector_and_console(
     for label in (f_trainee, f_summer):
         fac.get_by_label(f"Markera {label} för sammanslagning").check()
     fac.locator("#merge-start").click()
-    merge = fac.locator("#merge-form")
+    merge = fac.locator("#merge-dialog")
     expect(merge).to_be_visible()
-    expect(merge.locator("#mf-what")).to_have_value(
+    what = merge.locator("#merge-what-row")
+    expect(what).to_contain_text("Skiljer sig")
+    what.get_by_role("radio", name="Alla ihop").check()
+    expect(merge.locator("#merge-what")).to_have_value(
         "Fler praktikplatser i kommunen\nFler platser för feriepraktik"
     )
-    merge.locator("#mf-what").fill(GOAL_2_DECISION)
+    merge.locator("#merge-what").fill(GOAL_2_DECISION)
     merge.get_by_role("button", name="Spara det sammanslagna förslaget").click()
     expect(merge).to_be_hidden()
     merged = fac.locator("#proposals > li.proposal.proposal--aktiv", has_text=GOAL_2_DECISION)

@@ -403,7 +403,21 @@ def _goal_section(goal: GoalRecord, record: WorkshopRecord, _: Any) -> GoalSecti
     )
 
 
+def _source_text(source: ProposalRecord, _: Any) -> str:
+    """A merge source's full text on one line: kind, every filled field, the criteria."""
+    kind = _("Inriktningsmål") if source.kind == ProposalKind.DIRECTION else _("Ambitionsnivå")
+    parts = [
+        kind,
+        *(
+            f"{ln.label}: {ln.value}"
+            for ln in (*proposal_lines(source.fields, _), *criteria_lines(source.criteria, _))
+        ),
+    ]
+    return "; ".join(parts)
+
+
 def _appendix_goal(goal: GoalRecord, _: Any) -> AppendixGoal:
+    by_label = {p.label: p for p in goal.proposals}
     proposals = []
     for p in goal.proposals:
         lines = [
@@ -424,6 +438,15 @@ def _appendix_goal(goal: GoalRecord, _: Any) -> AppendixGoal:
             lines.append(Line(_("Sammanslaget av"), ", ".join(p.merged_from)))
         lines.extend(proposal_lines(p.fields, _))
         lines.extend(criteria_lines(p.criteria, _))
+        # A merged proposal carries its sources' own texts, so the reader sees what was joined.
+        for label in p.merged_from:
+            if label in by_label:
+                lines.append(
+                    Line(
+                        fill(_("Källa %(label)s"), label=label),
+                        _source_text(by_label[label], _),
+                    )
+                )
         if p.original is not None:
             original = "; ".join(f"{ln.label}: {ln.value}" for ln in proposal_lines(p.original, _))
             lines.append(Line(_("Ursprunglig lydelse före redigering"), original))

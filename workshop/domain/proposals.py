@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -171,3 +171,79 @@ def criteria_lines(criteria: Mapping[str, str], gettext: Any = N_) -> list[Line]
         )
         for name in CRITERIA
     ]
+
+
+# --- Merging: where the sources differ ------------------------------------------------------
+
+# The fields a merge decides one by one, in the order the merge form shows them, with the
+# labels the proposal form uses for them.
+MERGE_FIELD_LABELS: dict[str, str] = {
+    "kind": N_("Vilken sorts förslag?"),
+    "what": N_("Vad ska uppnås?"),
+    "indicator": N_("Indikator – hur det mäts"),
+    "baseline_value": N_("Utgångsvärde"),
+    "baseline_year": N_("År för utgångsvärdet"),
+    "target_value": N_("Målvärde"),
+    "target_date": N_("Målvärdet ska nås senast"),
+    "resources": N_("Resurser som behövs"),
+    "responsible": N_("Ansvarig"),
+    "rationale": N_("Motivering"),
+    **{f"criteria.{name}": label for name, label in CRITERIA_LABELS.items()},
+}
+
+
+@dataclass(frozen=True)
+class MergeOption:
+    """One value some of the sources hold, and which (labels, in the sources' order)."""
+
+    value: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FieldDifference:
+    """One field of a merge: the distinct values of the sources, and whether they agree.
+
+    ``name`` is the name the proposal payload uses ("what", "criteria.matbart", "kind");
+    ``value`` is the common value when they agree, else "" (the facilitator picks or writes).
+    ``ambition_only`` marks the fields an inriktningsmål drops.
+    """
+
+    name: str
+    agree: bool
+    value: str
+    options: tuple[MergeOption, ...]
+    ambition_only: bool = False
+
+
+def _merge_value(source: Mapping[str, Any], name: str) -> str:
+    if name == "kind":
+        return str(source.get("kind") or ProposalKind.AMBITION)
+    if name.startswith("criteria."):
+        return str((source.get("criteria") or {}).get(name.removeprefix("criteria.")) or "")
+    return str((source.get("fields") or {}).get(name) or "").strip()
+
+
+def merge_differences(sources: Sequence[Mapping[str, Any]]) -> list[FieldDifference]:
+    """Compare the sources of a merge field by field (kind, the texts, each criterion).
+
+    Each source is ``{"label", "kind", "fields", "criteria"}`` as stored. Values are compared
+    after trimming; an empty value is a value too (one source left the target out), so it
+    counts as a difference, never as agreement by default.
+    """
+    differences = []
+    for name in MERGE_FIELD_LABELS:
+        options: dict[str, list[str]] = {}
+        for source in sources:
+            options.setdefault(_merge_value(source, name), []).append(str(source["label"]))
+        agree = len(options) == 1
+        differences.append(
+            FieldDifference(
+                name=name,
+                agree=agree,
+                value=next(iter(options)) if agree else "",
+                options=tuple(MergeOption(v, tuple(labels)) for v, labels in options.items()),
+                ambition_only=name in DIRECTION_DROPS,
+            )
+        )
+    return differences

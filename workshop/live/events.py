@@ -287,6 +287,26 @@ def on_proposal_edit(conn: Connection, payload: dict[str, Any]) -> None:
     services.edit_proposal(conn.workshop_id, payload.get("id"), payload.get("proposal") or {})
 
 
+@event("proposal:merge_preview", roles=FACILITATOR, push=False)
+def on_proposal_merge_preview(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]:
+    """Sent by the facilitator opening the merge form; only the sender gets the answer.
+
+    The answer lists the sources and, field by field, their distinct values (the domain's
+    ``merge_differences``), so the form shows where they differ. Nothing changes.
+    """
+    sources, differences = services.merge_preview(conn.workshop_id, payload.get("ids"))
+    return {
+        "sources": [snapshots.proposal_data(p) for p in sources],
+        "fields": [
+            {
+                **dataclasses.asdict(d),
+                "label": gettext(domain.MERGE_FIELD_LABELS[d.name]),
+            }
+            for d in differences
+        ],
+    }
+
+
 @event("proposal:merge", roles=FACILITATOR)
 def on_proposal_merge(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]:
     """Sent by the facilitator to merge proposals into one; all audiences get new state."""

@@ -55,6 +55,7 @@ from .proposals import (
     add_proposal,
     edit_proposal,
     hide_proposal,
+    merge_preview,
     merge_proposals,
     park_proposal,
     publish_proposals,

@@ -143,11 +143,8 @@ def edit_proposal(workshop_id: int, proposal_id: Any, raw: Mapping[str, Any]) ->
     return proposal
 
 
-@unit_of_work
-def merge_proposals(
-    workshop_id: int, proposal_ids: Any, raw: Mapping[str, Any], client_id: str | None = None
-) -> Proposal:
-    """Merge two or more active proposals of one goal into a new one that links them."""
+def _merge_sources(workshop_id: int, proposal_ids: Any) -> list[Proposal]:
+    """The proposals to merge: two or more, active, of one goal, not during a vote."""
     if not isinstance(proposal_ids, list) or len(proposal_ids) > 50:
         raise DomainError(N_("Välj minst två förslag att slå samman."), code="bad_merge")
     ids = list(dict.fromkeys(domain.parse_id(pid) for pid in proposal_ids))
@@ -160,6 +157,39 @@ def merge_proposals(
             N_("Bara aktiva förslag för samma mål kan slås samman."), code="bad_merge"
         )
     _moderatable(sources[0])
+    return sources
+
+
+@unit_of_work
+def merge_preview(
+    workshop_id: int, proposal_ids: Any
+) -> tuple[list[Proposal], list[domain.FieldDifference]]:
+    """Check a merge before the form opens and say, field by field, where the sources differ.
+
+    Reads only; it is a unit of work so it refuses exactly what ``merge_proposals`` refuses.
+    """
+    sources = _merge_sources(workshop_id, proposal_ids)
+    differences = domain.merge_differences(
+        [
+            {"label": p.label, "kind": p.kind, "fields": p.fields, "criteria": p.criteria}
+            for p in sources
+        ]
+    )
+    return sources, differences
+
+
+@unit_of_work
+def merge_proposals(
+    workshop_id: int, proposal_ids: Any, raw: Mapping[str, Any], client_id: str | None = None
+) -> Proposal:
+    """Merge two or more active proposals of one goal into a new one that links them.
+
+    ``raw`` is the merged proposal as the facilitator chose it field by field (kind, texts and
+    ``criteria``), validated like any proposal. The sources keep their own fields and criteria
+    and point at the new one (``merged_into_id``), so nothing a participant wrote is lost.
+    """
+    sources = _merge_sources(workshop_id, proposal_ids)
+    goal = sources[0].goal
     data = domain.validate_proposal(raw).to_dict()
     criteria = data.pop("criteria")
     kind = data.pop("kind")
