@@ -157,7 +157,8 @@ document.addEventListener("DOMContentLoaded", function () {
         var label = MV.el("label", { attrs: { for: "plan-goal-" + g.id }, text: t("goal_label", { number: g.number }) });
         body.appendChild(MV.el("tr", {}, [
           MV.el("th", { attrs: { scope: "row" } }, [label]),
-          MV.el("td", {}, [input, MV.el("span", { class: "hint", attrs: { id: "plan-even-" + g.id } })]),
+          MV.el("td", {}, [input]),
+          MV.el("td", {}, [MV.el("span", { class: "hint", attrs: { id: "plan-even-" + g.id } })]),
           MV.el("td", { attrs: { "data-used": String(g.id) } }),
         ]));
       });
