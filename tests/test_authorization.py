@@ -431,6 +431,13 @@ EVENTS = [
         lambda a, secret: {"action": "start", "seconds": 120},
         only_facilitator(),
     ),
+    Event("plan:set", "forslag", lambda a, secret: {"minutes": 90}, only_facilitator()),
+    Event(
+        "plan:goal",
+        "forslag",
+        lambda a, secret: {"goal_id": a.g1, "minutes": 10},
+        only_facilitator(),
+    ),
     Event(
         "proposal:edit",
         "forslag",

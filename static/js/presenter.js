@@ -72,6 +72,7 @@
     MV.show($("screen-join"), mode !== "closed");
     MV.show($("screen-top"), mode === "side" || mode === "corner");
     timer.update(state);
+    renderGoalTime(state);
     MV.renderGoal($("screen-top"), goal);
 
     var title = $("screen-title");
@@ -97,6 +98,25 @@
     renderProposals(state, phase);
     renderVote(state, phase);
     renderResults(state, phase);
+  }
+
+  /** The current goal's time left by the time plan, counted on while it ticks (whole minutes). */
+  function renderGoalTime(state) {
+    var node = $("goal-time");
+    var plan = state.plan;
+    var at = Date.now();
+    window.clearInterval(renderGoalTime.handle);
+    function show() {
+      var left = plan.goal_left_s - (plan.ticking ? (Date.now() - at) / 1000 : 0);
+      var over = left < 0;
+      node.setAttribute("data-state", over ? "over" : "running");
+      MV.setText(node, node.getAttribute(over ? "data-over" : "data-left").replace("{min}", String(Math.ceil(Math.abs(left) / 60))));
+    }
+    node.hidden = !plan || state.workshop.status !== E.WorkshopStatus.RUNNING;
+    if (!node.hidden) {
+      show();
+      renderGoalTime.handle = plan.ticking ? window.setInterval(show, 5000) : null;
+    }
   }
 
   function renderProposals(state, phase) {

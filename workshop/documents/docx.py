@@ -74,6 +74,8 @@ def render_docx(doc: DecisionDocument, gettext: Gettext = N_, language: str = LA
 
     appendix = out.add_heading(xml_safe(_("Bilaga: Alla förslag och röstresultat")), 1)
     appendix.paragraph_format.page_break_before = True
+    if doc.time_plan:
+        out.add_paragraph(xml_safe(doc.time_plan))
     for goal in doc.appendix:
         _docx_appendix_goal(out, goal, _)
 
@@ -165,6 +167,8 @@ def _docx_goal(out: DocxDocument, goal: GoalSection, _: Gettext) -> None:
 
 def _docx_appendix_goal(out: DocxDocument, goal: AppendixGoal, _: Gettext) -> None:
     out.add_heading(xml_safe(goal.heading), 2)
+    if goal.time:
+        out.add_paragraph(xml_safe(goal.time))
     if not goal.proposals:
         out.add_paragraph(xml_safe(_("Inga förslag lämnades.")))
     for lines in goal.proposals:

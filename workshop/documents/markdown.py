@@ -64,6 +64,8 @@ def render_markdown(doc: DecisionDocument, gettext: Gettext = N_) -> str:
     _md_section(blocks, _("Handläggare"), [doc.officer])
 
     add("## " + md_escape(_("Bilaga: Alla förslag och röstresultat")))
+    if doc.time_plan:
+        add(md_escape(doc.time_plan))
     for goal in doc.appendix:
         _md_appendix_goal(blocks, goal, _)
 
@@ -122,6 +124,8 @@ def _md_goal(blocks: list[str], goal: GoalSection, _: Gettext) -> None:
 def _md_appendix_goal(blocks: list[str], goal: AppendixGoal, _: Gettext) -> None:
     add = blocks.append
     add("### " + md_escape(goal.heading))
+    if goal.time:
+        add(md_escape(goal.time))
     if not goal.proposals:
         add(md_escape(_("Inga förslag lämnades.")))
     for lines in goal.proposals:

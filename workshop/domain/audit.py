@@ -24,6 +24,8 @@ AUDIT_ACTIONS: dict[str, str] = {
     "phase_set": N_("Bytte fas"),
     "reveal": N_("Visade resultatet"),
     "timer": N_("Ändrade timern"),
+    "plan_set": N_("Ändrade tiden för dialogen"),
+    "plan_goal": N_("Ändrade tiden för ett mål"),
     "proposal_add": N_("Lade till ett eget förslag"),
     "proposal_edit": N_("Redigerade ett förslag"),
     "proposal_merge": N_("Slog samman förslag"),

@@ -22,6 +22,7 @@ from .proposals import (
     criteria_lines,
     proposal_lines,
 )
+from .time_plan import split
 from .voting import ROUND_STATUS_LABELS, VOTE_METHOD_LABELS, answer_labels, describe_tally
 
 # --- The records: a workshop as read from the database or an archive ------------------------
@@ -79,6 +80,9 @@ class GoalRecord:
     proposals: list[ProposalRecord] = field(default_factory=list)
     rounds: list[RoundRecord] = field(default_factory=list)
     follow_ups: list[FollowUpRecord] = field(default_factory=list)
+    # The time plan (not archived): the goal's own minutes (None: an even share) and time used.
+    plan_minutes: int | None = None
+    used_seconds: int = 0
 
 
 @dataclass
@@ -124,6 +128,7 @@ class WorkshopRecord:
     parking: list[ParkingRecord] = field(default_factory=list)
     export_date: str = ""
     audit: list[AuditRecord] = field(default_factory=list)
+    plan_minutes: int | None = None  # the sitting's time plan; None: none was set
 
 
 @dataclass
@@ -145,6 +150,7 @@ class AppendixGoal:
     heading: str
     proposals: list[list[Line]]
     rounds: list[list[str]]
+    time: str = ""  # planned and used minutes, or "" when no time was planned or used
 
 
 @dataclass
@@ -198,6 +204,7 @@ class DecisionDocument:
     audit: list[AuditRecord] = field(default_factory=list)
     proposal_rows: list[ProposalRow] = field(default_factory=list)
     tally_rows: list[TallyRow] = field(default_factory=list)
+    time_plan: str = ""  # the sitting's planned and used minutes in total, or ""
 
 
 def file_stem(prefix: str, dnr: str, date: str) -> str:
@@ -319,6 +326,7 @@ def consolidate(record: WorkshopRecord, gettext: Any = N_) -> DecisionDocument:
         )
     parking = [f"{p.goal}: {p.text}" if p.goal else p.text for p in record.parking]
     appendix = [_appendix_goal(goal, _) for goal in record.goals]
+    time_total = _add_times(record, appendix, _)
     stem = file_stem("forslag-till-beslut", record.dnr, record.export_date)
     return DecisionDocument(
         organisation=record.organisation,
@@ -340,6 +348,34 @@ def consolidate(record: WorkshopRecord, gettext: Any = N_) -> DecisionDocument:
         audit=list(record.audit),
         proposal_rows=proposal_rows(record, _),
         tally_rows=tally_rows(record, _),
+        time_plan=time_total,
+    )
+
+
+def _minutes(seconds: int) -> int:
+    return (seconds + 30) // 60
+
+
+def _add_times(record: WorkshopRecord, appendix: list[AppendixGoal], _: Any) -> str:
+    """Write each goal's planned and used minutes into its appendix; return the total line."""
+    used = [g.used_seconds for g in record.goals]
+    if record.plan_minutes is None and not any(used):
+        return ""
+    if record.plan_minutes is None:
+        for goal, part in zip(record.goals, appendix, strict=True):
+            part.time = fill(_("Tid: %(used)s min använt."), used=_minutes(goal.used_seconds))
+        return fill(_("Tid för dialogen: %(used)s min använt."), used=_minutes(sum(used)))
+    planned = split(record.plan_minutes, [g.plan_minutes for g in record.goals])
+    for goal, part, planned_s in zip(record.goals, appendix, planned, strict=True):
+        part.time = fill(
+            _("Tid: %(planned)s min planerat, %(used)s min använt."),
+            planned=_minutes(planned_s),
+            used=_minutes(goal.used_seconds),
+        )
+    return fill(
+        _("Tid för dialogen: %(planned)s min planerat, %(used)s min använt."),
+        planned=record.plan_minutes,
+        used=_minutes(sum(used)),
     )
 
 

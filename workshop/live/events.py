@@ -281,6 +281,23 @@ def on_timer_set(conn: Connection, payload: dict[str, Any]) -> None:
     services.timer(conn.workshop_id, str(payload.get("action", "")), payload.get("seconds"))
 
 
+@event("plan:set", roles=FACILITATOR)
+def on_plan_set(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator with the sitting's minutes (null: no plan); all get new state.
+
+    The console gets the whole plan; phones and the presenter only the current goal's time left.
+    """
+    services.set_plan(conn.workshop_id, payload.get("minutes"))
+
+
+@event("plan:goal", roles=FACILITATOR)
+def on_plan_goal(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator with one goal's minutes (null: even split); all get new state."""
+    services.set_goal_plan(
+        conn.workshop_id, domain.parse_id(payload.get("goal_id")), payload.get("minutes")
+    )
+
+
 @event("proposal:edit", roles=FACILITATOR)
 def on_proposal_edit(conn: Connection, payload: dict[str, Any]) -> None:
     """Sent by the facilitator to reword a proposal; all audiences see it marked as edited."""

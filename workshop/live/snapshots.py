@@ -147,6 +147,7 @@ def public_state(workshop: Workshop) -> dict[str, Any]:
             "goal_count": len(goals),
         },
         "timer": {"ends_at": _ms(workshop.timer_ends_at)},
+        "plan": public_plan(workshop),
         "people": {
             "count": _once(("eligible", workshop.id), lambda: len(queries.eligible_ids(workshop)))
         },
@@ -178,6 +179,15 @@ def public_state(workshop: Workshop) -> dict[str, Any]:
     return state
 
 
+def public_plan(workshop: Workshop) -> dict[str, Any] | None:
+    """The current goal's time left by the plan (negative: over), or None without a plan."""
+    plan = _once(("plan", workshop.id), lambda: queries.plan_of(workshop))
+    current = plan.goal(workshop.current_goal_id) if plan is not None else None
+    if current is None:
+        return None
+    return {"goal_left_s": current.planned_s - current.used_s, "ticking": current.ticking}
+
+
 def facilitator_state(workshop: Workshop, public: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the public snapshot plus the console's extras: all proposals, live tally, people.
 
@@ -207,6 +217,8 @@ def facilitator_state(workshop: Workshop, public: dict[str, Any] | None = None) 
     state["parking"] = [
         {"id": item.id, "text": item.text, "goal_id": item.goal_id} for item in workshop.parking
     ]
+    plan = _once(("plan", workshop.id), lambda: queries.plan_of(workshop))
+    state["plan"] = plan.to_dict() if plan is not None else None
     state["live_tally"] = None
     state["named_votes"] = []
     if goal is not None and goal.current_round is not None:

@@ -21,9 +21,12 @@ from .records import (
     follow_ups,
     workshop_record,
 )
+from .time_plan import plan_of, ticking_goal_id
 from .voting import named_ballots, own_ballot, round_progress, round_tally
 
 __all__ = [
+    "plan_of",
+    "ticking_goal_id",
     "ARCHIVE_SCHEMA",
     "ARCHIVE_VERSION",
     "export_archive",

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from .. import domain
-from ..domain import N_
+from ..domain import N_, time_plan
 from ..domain.audit import AUDIT_ACTIONS
 from ..domain.enums import Role
 from ..domain.privacy import FACILITATOR_LABEL, MERGED_LABEL, PARTICIPANT_LABEL
@@ -19,6 +19,7 @@ from ..models import (
     Proposal,
     Workshop,
     db,
+    utcnow,
 )
 from .voting import round_tally
 
@@ -60,6 +61,12 @@ def describe_audit(entry: AuditEntry, gettext: Callable[..., str] = N_) -> str:
         parts.append(gettext("till röstande deltagare"))
     if d.get("removed"):
         parts.append(gettext("borttagen"))
+    if "minutes" in d:  # the time plan: a total or a goal's minutes; None is the even split
+        parts.append(
+            domain.fill(gettext("%(n)s min"), n=d["minutes"])
+            if d["minutes"] is not None
+            else gettext("jämn fördelning")
+        )
     for key in ("reason", "format", "timer", "username"):
         if d.get(key):
             parts.append(str(d[key]))
@@ -159,6 +166,8 @@ def workshop_record(
                 proposals=proposals,
                 rounds=rounds,
                 follow_ups=follow_up_records(goal),
+                plan_minutes=goal.plan_minutes,
+                used_seconds=time_plan.used(goal.used_seconds or 0, goal.current_since, utcnow()),
             )
         )
     goal_names = {
@@ -184,6 +193,7 @@ def workshop_record(
         ],
         export_date=export_date,
         audit=audit_records(workshop.id, gettext),
+        plan_minutes=workshop.plan_minutes,
     )
 
 

@@ -61,6 +61,7 @@ from .proposals import (
     publish_proposals,
     restore_proposal,
 )
+from .time_plan import follow_clock, set_goal_plan, set_plan
 from .voting import BAD_VOTE_ID, CONFLICT, MAX_REV, VoteOutcome, VoteSQL, cast_vote
 from .workshops import (
     DETAIL_LIMITS,

@@ -19,6 +19,7 @@ from ..models import (
 from ._unit import bump, unit_of_work
 from .audit import audit
 from .common import get_workshop, text_input
+from .time_plan import follow_clock
 
 
 def find_by_code(code: str) -> Workshop:
@@ -141,6 +142,7 @@ def start_workshop(workshop_id: int) -> Workshop:
     workshop.status = WorkshopStatus.RUNNING
     if workshop.current_goal_id is None:
         workshop.current_goal_id = workshop.goals[0].id
+    follow_clock(workshop)
     bump(workshop)
     audit(workshop.id, "workshop_start")
     return workshop
@@ -155,6 +157,7 @@ def close_workshop(workshop_id: int) -> Workshop:
         for vote_round in goal.rounds:
             if vote_round.status == RoundStatus.OPEN:
                 vote_round.status = RoundStatus.CLOSED
+    follow_clock(workshop)
     bump(workshop)
     audit(workshop.id, "workshop_close")
     return workshop
@@ -165,6 +168,7 @@ def reopen_workshop(workshop_id: int) -> Workshop:
     workshop = get_workshop(workshop_id)
     if workshop.status == WorkshopStatus.CLOSED:
         workshop.status = WorkshopStatus.RUNNING
+        follow_clock(workshop)
         bump(workshop)
         audit(workshop.id, "workshop_reopen")
     return workshop
