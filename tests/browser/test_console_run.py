@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import (
@@ -23,6 +24,8 @@ from .conftest import (
     propose,
 )
 from .test_accessibility import Audit, focus_is_visible, press_until
+
+pytestmark = pytest.mark.browser
 
 SHOTS = Path("/work/shots/console")
 LAPTOPS = ({"width": 1366, "height": 768}, {"width": 1280, "height": 720})
