@@ -22,6 +22,7 @@ from .conftest import (
     join,
     proposal_card,
     propose,
+    record_decision,
 )
 from .test_accessibility import Audit, focus_is_visible, press_until
 
@@ -191,6 +192,17 @@ def test_plain_path_of_a_goal_takes_five_clicks_and_never_scrolls(
     assert run.clicks == 5
     assert fac.evaluate("() => window.mvClicks") == run.clicks
     assert not problems, "\n".join(problems)
+
+    # Back at goal 1 (K), the saved decision can still be changed, one click away.
+    fac.locator("#agenda-h").click()
+    fac.keyboard.press("k")
+    expect(fac.locator("#goal-box [data-goal=number]")).to_have_text("Mål 1")
+    expect(fac.locator("#next-step")).to_have_text("Nästa mål")
+    expect(decision).to_be_hidden()
+    record_decision(fac, None, "Sjukfrånvaron ska minska till 5,5 % år 2022")
+    current_phase(fac, "beslut")
+    expect(fac.locator("#decision-current")).to_contain_text("5,5 %")
+    audit.check(fac, "console run, decision changed")
     audit.assert_clean()
 
 
