@@ -33,6 +33,8 @@
   var goalId = null;
   var decisionDirty = false;
   var addClientId = null;
+  var amending = false;
+  var busy = false;
 
   var socket = MV.connect(
     { workshop: workshopId, role: "facilitator" },
@@ -127,7 +129,9 @@
       MV.keepFocus($("proposals"), renderProposals);
     }
     renderVote();
+    renderCounts();
     renderDecision();
+    renderNext();
     if (changed("parking", [state.parking, state.agenda, state.goal && state.goal.id])) {
       renderParking();
     }
@@ -180,7 +184,7 @@
     MV.show($("goal-none"), !goal);
     MV.setText($("goal-none"), goal ? "" : t("no_goal"));
     MV.show($("proposals-section"), !!goal);
-    MV.show($("decision-section"), !!goal);
+    MV.show($("decision-section"), !!goal && atDecision(goal));
     MV.renderGoal($("goal-box"), goal);
     if (!goal) {
       goalId = null;
@@ -227,6 +231,7 @@
     formStatus($("decision-form"), "");
     MV.clear($("dissent-list"));
     decisionDirty = false;
+    amending = false;
     signatures.decisionPrefill = null;
   }
 
@@ -619,18 +624,7 @@
   });
 
   $("vote-method").addEventListener("change", function () {
-    $("dot-budget-field").hidden = $("vote-method").value !== E.VoteMethod.DOTS;
-  });
-
-  $("open-vote-form").addEventListener("submit", function (event) {
-    event.preventDefault();
-    var form = event.target;
-    var method = form.elements.method.value;
-    var payload = { goal_id: state.goal.id, phase: E.Phase.VOTING, method: method };
-    if (method === E.VoteMethod.DOTS) {
-      payload.dot_budget = parseInt(form.elements.dot_budget.value, 10) || form.elements.dot_budget.value;
-    }
-    send("phase:set", payload, form);
+    renderNext();
   });
 
   $("ws-start").addEventListener("click", function () {
@@ -680,6 +674,7 @@
     }
     MV.setText($("vote-info"), info);
     MV.setText($("vote-progress"), vote ? t("answered", { answered: vote.answered, total: vote.total }) : "");
+    MV.show($("vote-progress-sep"), !!vote);
     MV.show($("tally-box"), !!tally);
     if (!tally) {
       signatures.tally = null;
@@ -718,7 +713,12 @@
   function renderDecision() {
     var form = $("decision-form");
     var goal = state.goal;
-    MV.show(form, !!goal);
+    var decided = !!goal && goal.phase === E.Phase.DECIDED;
+    // At Resultat the form is the step itself; once saved it folds behind "Ändra beslutet".
+    MV.show(form, !!goal && (goal.phase === E.Phase.RESULTS || (decided && amending)));
+    MV.show($("decision-amend"), decided);
+    $("decision-amend").setAttribute("aria-expanded", decided && amending ? "true" : "false");
+    MV.show($("decision-resave"), decided);
     if (!goal) {
       MV.clear($("decision-current"));
       return;
@@ -751,11 +751,27 @@
         ? value
         : "";
     }
-    // Show a saved decision in the form until the facilitator starts typing.
+    // Show a saved decision in the form until the facilitator starts typing; without one,
+    // start from the leading proposal so the plain path is a single "Spara beslut".
     if (state.decision && !decisionDirty && changed("decisionPrefill", state.decision)) {
       fillDecision(state.decision);
+    } else if (!state.decision && !decisionDirty && goal.phase === E.Phase.RESULTS) {
+      var leader = leaders.length ? byId(leaders[0]) : null;
+      if (leader && changed("decisionPrefill", ["leader", goal.id, leader.id])) {
+        MV.fillProposal(form, leader);
+        MV.syncKind(form);
+        select.value = String(leader.id);
+      }
     }
   }
+
+  $("decision-amend").addEventListener("click", function () {
+    amending = !amending;
+    renderDecision();
+    if (amending) {
+      $("decision-proposal").focus();
+    }
+  });
 
   function fillDecision(decision) {
     var form = $("decision-form");
@@ -851,10 +867,161 @@
     send("decision:record", payload, form).then(function (ack) {
       if (ack.ok) {
         decisionDirty = false;
+        amending = false;
         signatures.decisionPrefill = null;
         formStatus(form, t("decision_saved"));
+        MV.announce(t("decision_saved"));
+        renderDecision();
       }
     });
+  });
+
+  // --- The run: one primary button for the next step, counts, shortcuts ------------------
+
+  function atDecision(goal) {
+    return goal.phase === E.Phase.RESULTS || goal.phase === E.Phase.DECIDED;
+  }
+
+  // Always in the top bar: phones connected, and during and after a vote how many answered
+  // (before it, how many may vote).
+  function renderCounts() {
+    var text = online === null ? "" : t("online_count", { online: online });
+    if (!state.vote && text) {
+      text += " · " + t("can_vote", { count: state.people.count });
+    }
+    MV.setText($("online-count"), text);
+  }
+
+  function agendaStep(delta) {
+    var agenda = (state && state.agenda) || [];
+    var currentId = state && state.goal ? state.goal.id : null;
+    var index = -1;
+    agenda.forEach(function (goal, i) {
+      if (goal.id === currentId) {
+        index = i;
+      }
+    });
+    return agenda[index + delta] || null;
+  }
+
+  /** What the primary button does now: [text key, action], or null when there is no step. */
+  function nextStep() {
+    var goal = state && state.goal;
+    if (!goal || state.workshop.status !== E.WorkshopStatus.RUNNING) {
+      return null;
+    }
+    switch (goal.phase) {
+      case E.Phase.NOT_STARTED:
+        return "next_open";
+      case E.Phase.PROPOSALS:
+        return "next_vote";
+      case E.Phase.VOTING:
+        return "next_reveal";
+      case E.Phase.RESULTS:
+        return "next_decide";
+      default:
+        return agendaStep(1) ? "next_goal" : null;
+    }
+  }
+
+  function renderNext() {
+    if (!state) {
+      return;
+    }
+    var step = nextStep();
+    var button = $("next-step");
+    MV.show(button, !!step);
+    if (step) {
+      MV.setText(button, t(step));
+    }
+    var last = !step && !!state.goal && state.goal.phase === E.Phase.DECIDED &&
+      state.workshop.status === E.WorkshopStatus.RUNNING;
+    MV.show($("next-note"), last);
+    MV.setText($("next-note"), last ? t("last_goal") : "");
+    var choosing = step === "next_vote";
+    MV.show($("vote-method-field"), choosing);
+    MV.show($("dot-budget-field"), choosing && $("vote-method").value === E.VoteMethod.DOTS);
+  }
+
+  /** Publish every active proposal not yet shown, then open the vote with the chosen method.
+   * Two events, not one service: a refused vote leaves the proposals published, which is what
+   * the facilitator asked for anyway, and the button can simply be pressed again. */
+  function publishAndVote(form) {
+    var goal = state.goal;
+    var ids = (state.all_proposals || [])
+      .filter(function (p) {
+        return p.status === E.ProposalStatus.ACTIVE && !p.published;
+      })
+      .map(function (p) {
+        return p.id;
+      });
+    var method = form.elements.method.value;
+    var payload = { goal_id: goal.id, phase: E.Phase.VOTING, method: method };
+    if (method === E.VoteMethod.DOTS) {
+      payload.dot_budget = parseInt(form.elements.dot_budget.value, 10) || form.elements.dot_budget.value;
+    }
+    var published = ids.length ? send("proposal:publish", { ids: ids, published: true }, form) : Promise.resolve({ ok: true });
+    return published.then(function (ack) {
+      return ack.ok ? send("phase:set", payload, form) : ack;
+    });
+  }
+
+  function runNext() {
+    var step = nextStep();
+    if (!step || busy) {
+      return;
+    }
+    var form = $("next-form");
+    var goal = state.goal;
+    var done;
+    if (step === "next_open") {
+      done = send("phase:set", { goal_id: goal.id, phase: E.Phase.PROPOSALS }, form);
+    } else if (step === "next_vote") {
+      done = publishAndVote(form);
+    } else if (step === "next_reveal") {
+      done = send("phase:set", { goal_id: goal.id, phase: E.Phase.RESULTS }, form);
+    } else if (step === "next_decide") {
+      $("decision-form").requestSubmit();
+      return;
+    } else {
+      done = send("goal:select", { goal_id: agendaStep(1).id }, form);
+    }
+    // One press, one step: a second press before the state arrives would skip a step.
+    busy = true;
+    done.then(function () {
+      busy = false;
+    });
+  }
+
+  $("next-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    runNext();
+  });
+
+  function typing(target) {
+    return !!target && !!target.closest && !!target.closest("input, textarea, select, [contenteditable]");
+  }
+
+  // Shortcuts, shown on the page; never while typing in a field or with a modifier key.
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) {
+      return;
+    }
+    var key = event.key;
+    if (key === "n" || key === "N") {
+      event.preventDefault();
+      runNext();
+    } else if (key === "j" || key === "J" || key === "ArrowRight" || key === "k" || key === "K" || key === "ArrowLeft") {
+      var forward = key === "j" || key === "J" || key === "ArrowRight";
+      var goal = state && agendaStep(forward ? 1 : -1);
+      if (goal) {
+        event.preventDefault();
+        send("goal:select", { goal_id: goal.id });
+      }
+    } else if (key === "p" || key === "P") {
+      event.preventDefault();
+      $("presenter-link").click();
+    }
   });
 
   // --- Parking -----------------------------------------------------------------------------

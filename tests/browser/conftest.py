@@ -382,18 +382,30 @@ def join(phone: Page, url: str, name: str | None = None) -> None:
 
 
 def console_ready(fac: Page, workshop: Workshop) -> None:
+    """Open the console and wait until it is connected and has rendered the server's state."""
     fac.goto(workshop.console)
     expect(fac.locator("#conn")).to_have_attribute("data-state", "online")
+    expect(fac.locator("#online-count")).not_to_be_empty()
+
+
+def next_step(fac: Page, text: str) -> None:
+    """Press the console's one primary button, once it names the expected step."""
+    button = fac.locator("#next-step")
+    expect(button).to_have_text(text)
+    button.click()
+
+
+def current_phase(fac: Page, phase: str) -> None:
+    expect(fac.locator('#phase-steps [aria-current="step"]')).to_have_attribute("data-phase", phase)
 
 
 def open_proposals(fac: Page) -> None:
-    fac.locator('[data-when="ej_startad"] [data-phase-to="forslag"]').click()
-    expect(fac.locator('#phase-steps [aria-current="step"]')).to_have_attribute(
-        "data-phase", "forslag"
-    )
+    next_step(fac, "Öppna för förslag")
+    current_phase(fac, "forslag")
 
 
 def select_goal(fac: Page, number: int) -> None:
+    """Move to a goal from the agenda (the run's "Nästa mål" is next_goal)."""
     fac.get_by_role("button", name=f"Välj mål {number}", exact=True).click()
     expect(fac.locator("#goal-box [data-goal=number]")).to_have_text(f"Mål {number}")
 
@@ -425,21 +437,24 @@ def publish_all(fac: Page, *labels: str) -> None:
 
 
 def open_vote(fac: Page, method: str, budget: int | None = None) -> None:
-    form = fac.locator("#open-vote-form")
+    """Choose the method beside the primary button and press it: it publishes every active
+    proposal not yet shown and opens the vote."""
+    form = fac.locator("#next-form")
     form.locator("#vote-method").select_option(method)
     if budget is not None:
         form.locator("#dot-budget").fill(str(budget))
-    form.get_by_role("button", name="Öppna röstningen").click()
-    expect(fac.locator('#phase-steps [aria-current="step"]')).to_have_attribute(
-        "data-phase", "rostning"
-    )
+    next_step(fac, "Publicera och öppna röstningen")
+    current_phase(fac, "rostning")
 
 
 def reveal(fac: Page) -> None:
-    fac.locator('[data-when="rostning"] [data-phase-to="resultat"]').click()
-    expect(fac.locator('#phase-steps [aria-current="step"]')).to_have_attribute(
-        "data-phase", "resultat"
-    )
+    next_step(fac, "Stäng och visa resultatet")
+    current_phase(fac, "resultat")
+
+
+def next_goal(fac: Page, number: int) -> None:
+    next_step(fac, "Nästa mål")
+    expect(fac.locator("#goal-box [data-goal=number]")).to_have_text(f"Mål {number}")
 
 
 def ballot_item(phone: Page, label: str) -> Any:
@@ -465,8 +480,13 @@ def cast(phone: Page, answers: dict[str, Any]) -> None:
 
 
 def record_decision(fac: Page, label: str | None, what: str, **fields: str) -> None:
-    """Fill the console's decision form (from a proposal, if given) and save it."""
+    """Fill the console's decision form (from a proposal, if given) and save it: with the
+    primary button at Resultat, with the form's own button when amending at Beslut."""
     form = fac.locator("#decision-form")
+    amend = fac.locator("#decision-amend")
+    if amend.is_visible() and amend.get_attribute("aria-expanded") != "true":
+        amend.click()
+    expect(form).to_be_visible()
     if label:
         select = form.locator("#decision-proposal")
         value = select.locator("option", has_text=f"{label} –").first.get_attribute("value")
@@ -474,5 +494,9 @@ def record_decision(fac: Page, label: str | None, what: str, **fields: str) -> N
     form.locator("#df-what").fill(what)
     for name, value in fields.items():
         form.locator(f'[name="{name}"]').fill(value)
-    form.get_by_role("button", name="Spara beslut").click()
+    resave = form.locator("#decision-resave")
+    if resave.is_visible():
+        resave.click()
+    else:
+        next_step(fac, "Spara beslut")
     expect(form.locator("[data-status]")).to_contain_text("Beslutet är sparat")

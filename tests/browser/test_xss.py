@@ -15,9 +15,11 @@ from .conftest import (
     create_workshop,
     join,
     open_proposals,
+    open_vote,
     propose,
     publish_all,
     record_decision,
+    reveal,
 )
 
 pytestmark = pytest.mark.browser
@@ -59,6 +61,9 @@ def test_participant_text_is_never_markup(devices: Devices, facilitator: Page) -
     projector.goto(workshop.presenter)
     assert_inert(projector, WHAT)
 
+    # The console's decision form appears at the decision step (Resultat) only.
+    open_vote(fac, "ja_nej")
+    reveal(fac)
     record_decision(fac, label, DECISION)
     assert_inert(fac, DECISION)
     expect(phone.locator("body")).to_contain_text(DECISION)
