@@ -50,6 +50,9 @@
     }
   );
 
+  // Parts of the page with scripts of their own (the time plan) send on this socket.
+  MV.consoleSocket = socket;
+
   function fetchState() {
     MV.request(socket, "state:get", {}).then(function (ack) {
       if (ack.ok) {
@@ -113,6 +116,7 @@
       return;
     }
     state = next;
+    document.dispatchEvent(new CustomEvent("mv:state", { detail: next }));
     if (typeof next.people.online === "number") {
       online = next.people.online;
     }

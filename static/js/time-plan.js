@@ -1,13 +1,13 @@
 /* The time plan on the console: the line "Tid: 42 av 90 min · Mål 3: 8 av 10 min", the warnings,
- * and the editor (plan:set, plan:goal). Keeps its own facilitator socket so the console's script
- * need not know it; renders from the facilitator snapshot's "plan" (docs/protocol.md).
+ * and the editor (plan:set, plan:goal). Uses the console's socket (MV.consoleSocket) and renders
+ * from each facilitator snapshot the console accepts (the "mv:state" event; docs/protocol.md).
  * Between pushes the ticking goal's time is counted on locally. */
 document.addEventListener("DOMContentLoaded", function () {
   "use strict";
 
   var MV = window.MV;
   var root = document.getElementById("plan");
-  if (!MV || !root || !window.io) {
+  if (!MV || !root) {
     return;
   }
   var strings = MV.readJSON("i18n-plan") || {};
@@ -25,26 +25,12 @@ document.addEventListener("DOMContentLoaded", function () {
 
   var state = null;
   var receivedAt = 0;
-  var gate = MV.seqGate(fetchState);
-  var socket = window.io({ auth: { workshop: Number(root.getAttribute("data-workshop")), role: "facilitator" } });
-  socket.on("connect", function () {
-    gate.reset();
-    fetchState();
+  // The console's script announces every snapshot it renders, after its own seq check.
+  document.addEventListener("mv:state", function (event) {
+    take(event.detail);
   });
-  socket.on("state", take);
-
-  function fetchState() {
-    MV.request(socket, "state:get", {}).then(function (ack) {
-      if (ack.ok) {
-        take(ack.state);
-      }
-    });
-  }
 
   function take(next) {
-    if (!gate(next)) {
-      return;
-    }
     state = next;
     receivedAt = Date.now();
     render();
@@ -192,7 +178,7 @@ document.addEventListener("DOMContentLoaded", function () {
     var chain = Promise.resolve({ ok: true });
     requests.forEach(function (r) {
       chain = chain.then(function (ack) {
-        return ack.ok ? MV.request(socket, r[0], r[1]) : ack;
+        return ack.ok ? MV.request(MV.consoleSocket, r[0], r[1]) : ack;
       });
     });
     return chain;
