@@ -56,6 +56,7 @@ from .proposals import (
     edit_proposal,
     hide_proposal,
     merge_proposals,
+    park_draft,
     park_proposal,
     publish_proposals,
     restore_proposal,
