@@ -63,6 +63,7 @@
     {
       connect: function () {
         gate.reset();
+        typingGoal = null; // the server forgot this socket's typing with the old connection
         refresh().then(sendPending);
       },
       state: function (state) {
@@ -300,9 +301,11 @@
     proposalForm.dataset.clientId = "";
   }
 
-  proposalForm.addEventListener("input", function () {
+  proposalForm.addEventListener("input", function (event) {
     saveDraft();
-    typing(true);
+    if (event.target.type !== "radio") {
+      typing(true); // keystrokes only: choosing the kind or a criterion is not typing
+    }
   });
   proposalForm.addEventListener("change", function (event) {
     if (event.target.name === "kind") {
