@@ -389,6 +389,30 @@ EVENTS = [
         },
     ),
     Event(
+        "proposal:typing",
+        "forslag",
+        lambda a, secret: {"goal_id": a.g1, "typing": True},
+        {
+            "facilitator": "forbidden",
+            "screen": "forbidden",
+            "participant": "ok",
+            "observer": "ok",
+            "other_participant": "ok",  # not counted: g1 is not workshop B's goal
+        },
+    ),
+    Event(
+        "parking:draft",
+        "rostning",
+        lambda a, secret: {"goal_id": a.g1, "text": "Ett utkast", "client_id": "utkast-12345"},
+        {
+            "facilitator": "forbidden",
+            "screen": "forbidden",
+            "participant": "ok",
+            "observer": "ok",
+            "other_participant": "not_found",
+        },
+    ),
+    Event(
         "participant:leave",
         "forslag",
         lambda a, secret: {},

@@ -138,7 +138,8 @@ def check_ack(event: str, ack: Any) -> None:
     assert isinstance(ack.get("fields"), dict), (event, ack)
 
 
-ALLOWED_CHANGES = {"proposal:add", "vote:cast"}  # what a phone may legitimately do
+# What a phone may legitimately do (typing changes no row; a draft goes to the parking lot).
+ALLOWED_CHANGES = {"proposal:add", "vote:cast", "proposal:typing", "parking:draft"}
 
 
 def test_fuzz_phones_and_screen_change_nothing(app: Flask, client: FlaskClient) -> None:

@@ -248,6 +248,9 @@
       counts += " · " + t("people_online", { online: online });
     }
     MV.setText($("people-count"), counts);
+    // A count only, never who (people.typing is 0 unless the goal takes proposals).
+    MV.setText($("typing-count"), people.typing ? t("typing_count", { n: people.typing }) : "");
+    MV.show($("typing-count"), !!people.typing);
     var list = MV.clear($("people"));
     if (!state.participants.length) {
       list.appendChild(el("li", { class: "hint", text: t("no_people") }));

@@ -42,7 +42,9 @@
   var latestBallot = null; // the ballot the person sent last; acks of older ones change nothing
   var ballotRevs = {}; // round id -> the last revision of its ballot this phone made
   var retriedBallot = null;
-  var ballot = { key: null, dirty: false, voted: false, dots: {}, budget: 0 };
+  // registered: the answers the server has acknowledged (or sent back as this phone's ballot);
+  // each proposal's receipt compares the chosen answer with it, so "Registrerad" is never optimistic.
+  var ballot = { key: null, dirty: false, voted: false, dots: {}, budget: 0, registered: {}, registeredRev: 0 };
 
   function loadSecret() {
     var key = "mv-secret-" + workshopId;
@@ -61,6 +63,7 @@
     {
       connect: function () {
         gate.reset();
+        typingGoal = null; // the server forgot this socket's typing with the old connection
         refresh().then(sendPending);
       },
       state: function (state) {
@@ -213,6 +216,7 @@
       current.goalId = goal.id;
       loadDraft(goal.id);
     }
+    renderDraftKept(state);
     if (visible === "proposals") {
       renderPublished(state);
       renderMine();
@@ -243,6 +247,38 @@
     MV.setText($("proposal-status"), "");
     MV.fillProposal(proposalForm, draft ? draft.proposal : {});
     proposalForm.dataset.clientId = draft && draft.client_id ? draft.client_id : "";
+    // What the person wrote under "Fler uppgifter" stays in sight when the draft comes back.
+    $("pf-more").open = !!(draft && hasMore(draft.proposal));
+  }
+
+  var MORE_FIELDS = ["indicator", "baseline_value", "baseline_year", "resources", "responsible"];
+
+  function hasMore(proposal) {
+    proposal = proposal || {};
+    var criteria = proposal.criteria || {};
+    return MORE_FIELDS.some(function (name) {
+      return !!(proposal[name] && String(proposal[name]).trim());
+    }) || Object.keys(criteria).some(function (name) {
+      return !!criteria[name];
+    });
+  }
+
+  /** A draft worth keeping: anything typed, not just the kind or a criterion. */
+  function hasText(proposal) {
+    proposal = proposal || {};
+    return ["what", "rationale", "target_value", "target_date"].concat(MORE_FIELDS).some(function (name) {
+      return !!(proposal[name] && String(proposal[name]).trim());
+    });
+  }
+
+  /** An error on a field under "Fler uppgifter" opens it, so the person sees what to fix. */
+  function showProposalErrors(ack) {
+    var more = $("pf-more");
+    var fields = (ack && ack.fields) || {};
+    if (Object.keys(fields).some(function (name) { return more.querySelector('[data-field="' + name + '"]'); })) {
+      more.open = true;
+    }
+    MV.showErrors(proposalForm, ack);
   }
 
   function saveDraft() {
@@ -265,7 +301,12 @@
     proposalForm.dataset.clientId = "";
   }
 
-  proposalForm.addEventListener("input", saveDraft);
+  proposalForm.addEventListener("input", function (event) {
+    saveDraft();
+    if (event.target.type !== "radio") {
+      typing(true); // keystrokes only: choosing the kind or a criterion is not typing
+    }
+  });
   proposalForm.addEventListener("change", function (event) {
     if (event.target.name === "kind") {
       MV.syncKind(proposalForm);
@@ -289,7 +330,7 @@
     var proposal = MV.readProposal(proposalForm);
     var problem = checkProposal(proposal);
     if (problem) {
-      MV.showErrors(proposalForm, problem);
+      showProposalErrors(problem);
       return;
     }
     saveDraft();
@@ -322,13 +363,14 @@
           MV.storage.remove(draftKey(payload.goal_id));
         }
         addMine(ack.proposal);
+        typing(false);
         MV.setText($("proposal-status"), t("proposal_sent", { label: ack.proposal.label }));
       } else if (ack.code === "offline" || ack.code === "timeout") {
         pendingProposal = payload;
         MV.setText($("proposal-status"), t("pending"));
       } else {
         MV.setText($("proposal-status"), "");
-        MV.showErrors(proposalForm, ack);
+        showProposalErrors(ack);
       }
     });
   }
@@ -385,6 +427,119 @@
     });
   }
 
+  // --- Typing, and a draft left when proposals close -------------------------------------
+
+  // The console counts the phones typing a proposal (a count only): tell it on the first
+  // keystroke, and that it has stopped after 10 s without one.
+  var TYPING_IDLE_MS = 10000;
+  var typingGoal = null;
+  var typingTimer = null;
+
+  function typing(on) {
+    window.clearTimeout(typingTimer);
+    typingTimer = null;
+    var goalId = current.goalId;
+    if (on) {
+      typingTimer = window.setTimeout(function () {
+        typing(false);
+      }, TYPING_IDLE_MS);
+      if (typingGoal === goalId) {
+        return;
+      }
+      typingGoal = goalId;
+    } else {
+      if (typingGoal === null) {
+        return;
+      }
+      goalId = typingGoal;
+      typingGoal = null;
+    }
+    if (socket.connected) {
+      socket.emit("proposal:typing", { goal_id: goalId, typing: !!on });
+    }
+  }
+
+  var keptDrafts = {}; // goal id -> "kept" or "parked": what the person chose for this goal's draft
+
+  function draftText(proposal) {
+    var main = proposal.kind === E.ProposalKind.DIRECTION ? proposal.rationale : proposal.what;
+    var rest = MV.proposalLines(proposal).filter(function (pair) {
+      return pair[1] !== main;
+    }).map(function (pair) {
+      return pair[0] + ": " + pair[1];
+    });
+    return [main || ""].concat(rest).filter(Boolean).join("; ");
+  }
+
+  /** After proposals close for this goal, offer what to do with a draft still on the phone. */
+  function renderDraftKept(state) {
+    var box = $("draft-kept");
+    var goal = state.goal;
+    var closed = goal && [E.Phase.VOTING, E.Phase.RESULTS, E.Phase.DECIDED].indexOf(goal.phase) >= 0;
+    var draft = closed ? readDraft(goal.id) : null;
+    var choice = goal ? keptDrafts[goal.id] : null;
+    var show = state.workshop.status === E.WorkshopStatus.RUNNING && closed && ((draft && hasText(draft.proposal)) || !!choice);
+    if (goal && !closed && keptDrafts[goal.id] === "kept") {
+      delete keptDrafts[goal.id]; // proposals open again: the draft is back in the form
+    }
+    var wasShown = !box.hidden;
+    MV.show(box, !!show);
+    if (!show) {
+      return;
+    }
+    if (typingGoal !== null) {
+      typing(false);
+    }
+    MV.show($("draft-kept-actions"), !choice);
+    MV.setText($("draft-kept-text"), draft ? draftText(draft.proposal) : "");
+    MV.show($("draft-kept-text"), !!draft && choice !== "parked");
+    if (!choice) {
+      MV.setText($("draft-kept-status"), "");
+    }
+    if (!wasShown && !choice) {
+      MV.announce(t("draft_closed"));
+    }
+  }
+
+  $("draft-keep").addEventListener("click", function () {
+    var goal = current.state && current.state.goal;
+    if (!goal) {
+      return;
+    }
+    keptDrafts[goal.id] = "kept";
+    MV.setText($("draft-kept-status"), t("draft_kept"));
+    renderDraftKept(current.state);
+  });
+
+  $("draft-park").addEventListener("click", function () {
+    var goal = current.state && current.state.goal;
+    var draft = goal ? readDraft(goal.id) : null;
+    if (!draft) {
+      return;
+    }
+    var button = $("draft-park");
+    button.disabled = true;
+    MV.setText($("draft-kept-status"), t("sending"));
+    MV.request(socket, "parking:draft", {
+      goal_id: goal.id,
+      text: draftText(draft.proposal),
+      client_id: draft.client_id || "",
+    }).then(function (ack) {
+      button.disabled = false;
+      if (ack.ok) {
+        keptDrafts[goal.id] = "parked";
+        MV.storage.remove(draftKey(goal.id));
+        if (goal.id === current.goalId) {
+          clearDraft(goal.id);
+        }
+        MV.setText($("draft-kept-status"), t("draft_parked"));
+        renderDraftKept(current.state);
+      } else {
+        MV.setText($("draft-kept-status"), ack.error);
+      }
+    });
+  });
+
   // --- Voting ----------------------------------------------------------------------------
 
   function renderVote(state) {
@@ -413,14 +568,18 @@
     ).join(",");
     if (key !== ballot.key) {
       MV.show($("vote-lost"), false);
-      ballot = { key: key, dirty: false, voted: false, dots: {}, budget: vote.dot_budget };
+      ballot = { key: key, dirty: false, voted: false, dots: {}, budget: vote.dot_budget, registered: {}, registeredRev: 0 };
       buildBallot(vote);
       MV.setText($("ballot-status"), "");
       pendingBallot = null;
     }
-    if (current.own && current.own.my_ballot && !ballot.dirty) {
-      fillBallot(vote, current.own.my_ballot);
-      ballot.voted = true;
+    if (current.own && current.own.my_ballot && (current.own.my_ballot_rev || 0) >= ballot.registeredRev) {
+      ballot.registered = current.own.my_ballot;
+      ballot.registeredRev = current.own.my_ballot_rev || 0;
+      if (!ballot.dirty) {
+        fillBallot(vote, current.own.my_ballot);
+        ballot.voted = true;
+      }
     }
     var open = vote.open;
     Array.prototype.forEach.call(ballotForm.querySelectorAll("input, button"), function (node) {
@@ -429,7 +588,7 @@
       }
     });
     updateDots();
-    MV.setText($("ballot-submit"), ballot.voted ? t("vote_update") : t("vote_submit"));
+    renderReceipts();
     if (!open) {
       MV.setText($("ballot-status"), t("vote_closed"));
     }
@@ -460,8 +619,10 @@
     ];
   }
 
+  // A radio styled as a large button: the label is the touch target, the radio keeps the
+  // group's keyboard use and its checked state for screen readers.
   function radio(name, value, label, id) {
-    return el("div", { class: "choice" }, [
+    return el("div", { class: "choice tap" }, [
       el("input", { type: "radio", name: name, value: String(value), id: id }),
       el("label", { attrs: { for: id }, text: label }),
     ]);
@@ -473,19 +634,19 @@
     var body = proposalSummary(p);
     var inputs;
     if (vote.method === E.VoteMethod.YES_NO) {
-      inputs = el("div", { class: "choices--row" }, ["ja", "nej", "avstar"].map(function (v) {
+      inputs = el("div", { class: "taps taps--row" }, ["ja", "nej", "avstar"].map(function (v) {
         return radio(name, v, t("vote_" + v), name + "-" + v);
       }));
     } else if (vote.method === E.VoteMethod.SCORE) {
       inputs = el("div", {}, [
         el("p", { class: "hint", text: t("score_low") + ", " + t("score_high") }),
-        el("div", { class: "scale" }, [1, 2, 3, 4, 5].map(function (n) {
+        el("div", { class: "taps taps--row" }, [1, 2, 3, 4, 5].map(function (n) {
           return radio(name, n, String(n), name + "-" + n);
         })),
       ]);
     } else if (vote.method === E.VoteMethod.GRADIENTS) {
       var labels = t("gradients");
-      inputs = el("div", {}, [1, 2, 3, 4, 5].map(function (n) {
+      inputs = el("div", { class: "taps" }, [1, 2, 3, 4, 5].map(function (n) {
         return radio(name, n, labels[String(n)], name + "-" + n);
       }));
     } else if (vote.method === E.VoteMethod.DOTS) {
@@ -494,30 +655,32 @@
       inputs = el("div", {}, MV.criteriaLabels().map(function (pair) {
         var c = pair[0];
         var group = name + "-" + c;
-        return el("fieldset", { class: "criterion-group choices--row", data: { criterion: c } }, [
+        return el("fieldset", { class: "criterion-group", data: { criterion: c } }, [
           el("legend", { text: pair[1] }),
-        ].concat([E.Assessment.YES, E.Assessment.PARTLY, E.Assessment.NO].map(function (v) {
-          return radio(group, v, t("assessment_" + v), group + "-" + v);
-        })));
+          el("div", { class: "taps taps--row" }, [E.Assessment.YES, E.Assessment.PARTLY, E.Assessment.NO].map(function (v) {
+            return radio(group, v, t("assessment_" + v), group + "-" + v);
+          })),
+        ]);
       }));
     }
+    var receipt = el("p", { class: "receipt", data: { receipt: String(p.id) } });
     return el("fieldset", { class: "ballot-item", data: { proposal: String(p.id), label: p.label } }, [legend]
       .concat(body)
-      .concat([inputs]));
+      .concat([inputs, receipt]));
   }
 
   function dotStepper(p) {
     var output = el("output", { id: "dots-" + p.id, text: "0", attrs: { "aria-label": t("dots_value", { label: p.label }) } });
     var minus = el("button", {
       type: "button",
-      class: "button",
+      class: "button tap-button",
       text: "−",
       attrs: { "aria-label": t("dots_remove", { label: p.label }), "aria-controls": "dots-" + p.id },
       on: { click: function () { changeDots(p.id, -1); } },
     });
     var plus = el("button", {
       type: "button",
-      class: "button",
+      class: "button tap-button",
       text: "+",
       attrs: { "aria-label": t("dots_add", { label: p.label }), "aria-controls": "dots-" + p.id },
       on: { click: function () { changeDots(p.id, 1); } },
@@ -543,6 +706,7 @@
     ballot.dots[id] = next;
     ballot.dirty = true;
     updateDots();
+    sendChosen();
   }
 
   function updateDots() {
@@ -592,14 +756,14 @@
     return input ? input.value : null;
   }
 
-  /** Collect the ballot as {"<proposal id>": value}; return {error} when it breaks a rule. */
+  /**
+   * Collect what the person has chosen as {"<proposal id>": value}. A proposal under
+   * kriteriebedömning counts only once all three criteria are chosen (the server takes no
+   * partial assessment), so a half-answered one is simply not sent yet.
+   */
   function readBallot(vote) {
     var answers = {};
-    var error = null;
     vote.proposals.forEach(function (p) {
-      if (error) {
-        return;
-      }
       var name = "v-" + p.id;
       if (vote.method === E.VoteMethod.YES_NO) {
         if (checked(name)) {
@@ -625,36 +789,73 @@
         });
         if (count === MV.CRITERIA.length) {
           answers[p.id] = values;
-        } else if (count > 0) {
-          error = t("criteria_incomplete", { label: p.label });
         }
       }
     });
-    if (!error && vote.method === E.VoteMethod.DOTS && spentDots() > ballot.budget) {
-      error = t("over_budget", { budget: ballot.budget });
-    }
-    if (!error && !Object.keys(answers).length) {
-      error = t("ballot_empty");
-    }
-    return error ? { error: error } : { answers: answers };
+    return answers;
   }
+
+  function sameAnswer(a, b) {
+    if (a === undefined || a === null || b === undefined || b === null) {
+      return false;
+    }
+    if (typeof a === "object" || typeof b === "object") {
+      return typeof a === "object" && typeof b === "object" && MV.CRITERIA.every(function (c) {
+        return a[c] === b[c];
+      });
+    }
+    return String(a) === String(b);
+  }
+
+  /** Show, per proposal, whether the chosen answer is registered, on its way, or waiting. */
+  function renderReceipts() {
+    var vote = current.state && current.state.vote;
+    if (!vote) {
+      return;
+    }
+    var chosen = readBallot(vote);
+    var waiting = !!pendingBallot;
+    var sending = !!latestBallot && latestBallot.round_id === vote.round_id && latestBallot !== ballot.acked && !waiting;
+    Array.prototype.forEach.call(ballotForm.querySelectorAll("[data-receipt]"), function (node) {
+      var id = node.getAttribute("data-receipt");
+      var answer = chosen[id];
+      var state = "";
+      if (answer !== undefined && sameAnswer(answer, ballot.registered[id])) {
+        state = "ok";
+      } else if (answer !== undefined && waiting) {
+        state = "waiting";
+      } else if (answer !== undefined && sending) {
+        state = "sending";
+      }
+      node.setAttribute("data-state", state);
+      MV.setText(node, state === "ok" ? t("vote_registered") : state === "waiting" ? t("vote_pending") : state === "sending" ? t("sending") : "");
+    });
+  }
+
+  /** A tap is the vote: send everything chosen so far as the next revision of the ballot. */
+  function sendChosen() {
+    var vote = current.state && current.state.vote;
+    if (!vote || !vote.open || !canVote()) {
+      return;
+    }
+    var answers = readBallot(vote);
+    if (!Object.keys(answers).length) {
+      // The server keeps the last ballot: an empty one is not a ballot (e.g. every dot removed).
+      MV.setText($("ballot-status"), Object.keys(ballot.registered).length ? t("ballot_empty_kept") : "");
+      renderReceipts();
+      return;
+    }
+    sendBallot(newBallot(vote.round_id, answers));
+  }
+
 
   ballotForm.addEventListener("change", function () {
     ballot.dirty = true;
+    sendChosen();
   });
 
   ballotForm.addEventListener("submit", function (event) {
     event.preventDefault();
-    var vote = current.state && current.state.vote;
-    if (!vote || !vote.open) {
-      return;
-    }
-    var result = readBallot(vote);
-    if (result.error) {
-      MV.showErrors(ballotForm, { ok: false, error: result.error, fields: {} });
-      return;
-    }
-    sendBallot(newBallot(vote.round_id, result.answers));
   });
 
   /**
@@ -679,16 +880,15 @@
     MV.clearErrors(ballotForm);
     if (!socket.connected) {
       pendingBallot = payload;
-      MV.setText($("ballot-status"), t("pending"));
+      MV.setText($("ballot-status"), t("vote_pending"));
+      renderReceipts();
       return Promise.resolve();
     }
-    var button = $("ballot-submit");
-    button.disabled = true;
     MV.setText($("ballot-status"), t("sending"));
+    renderReceipts();
     return MV.request(socket, "vote:cast", payload).then(function (ack) {
-      button.disabled = false;
       if (payload !== latestBallot) {
-        return; // the person has sent a newer ballot since; its own ack tells the outcome
+        return; // the person has tapped again since; that revision's ack tells the outcome
       }
       if (ack.ok && ack.stale && payload !== retriedBallot) {
         // The server holds a newer revision (e.g. from another tab): this one is the latest
@@ -701,21 +901,25 @@
         pendingBallot = null;
         ballot.voted = true;
         ballot.dirty = false;
+        ballot.acked = payload;
+        ballot.registered = payload.answers;
+        ballot.registeredRev = ack.rev || payload.rev;
         if (current.own) {
           current.own.my_ballot = payload.answers;
           current.own.my_ballot_rev = ack.rev;
         }
         MV.setText($("ballot-status"), t("vote_saved"));
-        MV.setText(button, t("vote_update"));
       } else if (ack.code === "offline" || ack.code === "timeout") {
         pendingBallot = payload;
-        MV.setText($("ballot-status"), t("pending"));
+        MV.setText($("ballot-status"), t("vote_pending"));
       } else if (ack.code === "closed" && pendingBallot === payload) {
         ballotLost();
       } else {
+        ballot.acked = payload; // answered, if not accepted: nothing is on its way
         MV.setText($("ballot-status"), "");
         MV.showErrors(ballotForm, ack);
       }
+      renderReceipts();
     });
   }
 
@@ -737,6 +941,7 @@
   /** A ballot made offline could not be sent before the vote closed: say so where it shows. */
   function ballotLost() {
     pendingBallot = null;
+    renderReceipts();
     MV.setText($("ballot-status"), t("vote_not_sent"));
     MV.setText($("vote-lost"), t("vote_not_sent"));
     MV.show($("vote-lost"), true);

@@ -415,7 +415,11 @@ def propose(phone: Page, what: str, **fields: str) -> str:
     form = phone.locator("#proposal-form")
     form.locator('[name="what"]').fill(what)
     for name, value in fields.items():
-        form.locator(f'[name="{name}"]').fill(value)
+        field = form.locator(f'[name="{name}"]')
+        more = form.locator("#pf-more")
+        if not field.is_visible() and more.count() and more.get_attribute("open") is None:
+            more.locator("> summary").tap()  # the optional fields are under "Fler uppgifter"
+        field.fill(value)
     phone.locator("#proposal-submit").tap()
     status = phone.locator("#proposal-status")
     expect(status).to_contain_text("Tack!")
@@ -461,22 +465,32 @@ def ballot_item(phone: Page, label: str) -> Any:
     return phone.locator(f'.ballot-item[data-label="{label}"]')
 
 
+REGISTERED = "Registrerad ✓"
+VOTE_SAVED = "Din röst är registrerad – du kan ändra den tills röstningen stängs"
+
+
+def answer(phone: Page, label: str, value: Any) -> None:
+    """Tap one answer on the phone's ballot (a tap is the vote): a radio value, a dot count
+    (taps on +), or {criterion: assessment} for kriteriebedömning."""
+    item = ballot_item(phone, label)
+    if isinstance(value, int) and item.locator("[data-dots=plus]").count():
+        for _ in range(value):
+            item.locator("[data-dots=plus]").tap()
+    elif isinstance(value, dict):
+        for criterion, choice in value.items():
+            item.locator(f'input[name$="-{criterion}"][value="{choice}"]').tap()
+    else:
+        item.locator(f'input[value="{value}"]').tap()
+
+
 def cast(phone: Page, answers: dict[str, Any]) -> None:
-    """Answer on the phone's ballot and send it: values are radio values or dot counts."""
+    """Vote on the phone by tapping the answers; wait until the server has acknowledged each
+    one (every answered proposal shows its receipt)."""
     for label, value in answers.items():
-        item = ballot_item(phone, label)
-        if isinstance(value, int) and item.locator("[data-dots=plus]").count():
-            for _ in range(value):
-                item.locator("[data-dots=plus]").tap()
-        elif isinstance(value, dict):
-            for criterion, answer in value.items():
-                item.locator(f'input[name$="-{criterion}"][value="{answer}"]').check()
-        else:
-            item.locator(f'input[value="{value}"]').check()
-    phone.locator("#ballot-submit").tap()
-    expect(phone.locator("#ballot-status")).to_have_text(
-        "Din röst är registrerad – du kan ändra den tills röstningen stängs"
-    )
+        answer(phone, label, value)
+    for label in answers:
+        expect(ballot_item(phone, label).locator(".receipt")).to_have_text(REGISTERED)
+    expect(phone.locator("#ballot-status")).to_have_text(VOTE_SAVED)
 
 
 def record_decision(fac: Page, label: str | None, what: str, **fields: str) -> None:

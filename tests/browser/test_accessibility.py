@@ -265,10 +265,6 @@ def test_live_pages_have_no_violations_in_any_state(devices: Devices, facilitato
         open_vote(fac, method, budget=3 if method == "prickar" else None)
         expect(ballot_item(phone, labels[0])).to_be_visible()
         audit.check(phone, f"participant, voting ({method})")
-        if method == "ja_nej":
-            phone.locator("#ballot-submit").tap()
-            expect(phone.locator("#ballot-form .form-error")).to_be_visible()
-            audit.check(phone, "participant, empty ballot error")
         cast(phone, dict(zip(labels, answers, strict=False)))
         audit.check(phone, f"participant, voted ({method})")
         expect(fac.locator("#tally-box")).to_be_visible()
@@ -358,6 +354,8 @@ def test_keyboard_only_join_propose_and_vote(devices: Devices, facilitator: Page
 
     press_until(phone, "Tab", "#pf-what")
     keys.type("Fler ska ha en egen försörjning 2020")
+    press_until(phone, "Tab", "#pf-more > summary")  # "Fler uppgifter" opens by keyboard
+    keys.press("Enter")
     press_until(phone, "Tab", "#pf-baseline_value")
     press_until(phone, "Shift+Tab", "#pf-indicator")
     keys.type("Kolada N31807")
@@ -374,16 +372,16 @@ def test_keyboard_only_join_propose_and_vote(devices: Devices, facilitator: Page
     open_vote(fac, "ja_nej")
     expect(phone.locator("#sec-rostning")).to_be_visible()
     press_until(phone, "Tab", 'input[name^="v-"]')
-    keys.press("Space")
+    keys.press("Space")  # choosing is voting: no separate submit button
     expect(phone.locator('.ballot-item input[value="ja"]')).to_be_checked()
-    # Arrow keys move within the radio group, as in any native group.
+    expect(phone.locator(".ballot-item .receipt")).to_have_text("Registrerad ✓")
+    # Arrow keys move within the radio group, as in any native group; the change is sent.
     keys.press("ArrowRight")
     expect(phone.locator('.ballot-item input[value="nej"]')).to_be_checked()
-    press_until(phone, "Tab", "#ballot-submit")
-    keys.press("Space")
     expect(phone.locator("#ballot-status")).to_have_text(
         "Din röst är registrerad – du kan ändra den tills röstningen stängs"
     )
+    expect(phone.locator(".ballot-item .receipt")).to_have_text("Registrerad ✓")
     expect(fac.locator("#vote-progress")).to_have_text("1 av 1 har svarat")
 
 

@@ -26,7 +26,8 @@ OFFLINE_ERRORS = (
     r"ERR_NETWORK_CHANGED",
     r"WebSocket connection to .* failed",
 )
-PENDING = "Inte skickad än – skickas när anslutningen är tillbaka"
+PENDING = "Inte skickad – försöker igen"
+PROPOSAL_PENDING = "Inte skickad än – skickas när anslutningen är tillbaka"
 SAVED = "Din röst är registrerad – du kan ändra den tills röstningen stängs"
 
 
@@ -70,10 +71,11 @@ def test_vote_made_offline_is_sent_on_reconnect(devices: Devices, facilitator: P
     (phone, other), first, second = voting_room(devices, fac)
 
     go_offline(devices, phone)
-    ballot_item(phone, first).locator('input[value="ja"]').check()
-    ballot_item(phone, second).locator('input[value="avstar"]').check()
-    phone.locator("#ballot-submit").tap()
+    ballot_item(phone, first).locator('input[value="ja"]').tap()
+    ballot_item(phone, second).locator('input[value="avstar"]').tap()
     expect(phone.locator("#ballot-status")).to_have_text(PENDING)
+    for label in (first, second):
+        expect(ballot_item(phone, label).locator(".receipt")).to_have_text(PENDING)
 
     # Meanwhile the room goes on: the other phone votes.
     cast(other, {first: "nej"})
@@ -82,7 +84,8 @@ def test_vote_made_offline_is_sent_on_reconnect(devices: Devices, facilitator: P
 
     go_online(phone)
     expect(phone.locator("#ballot-status")).to_have_text(SAVED)
-    expect(phone.locator("#ballot-submit")).to_have_text("Ändra min röst")
+    for label in (first, second):
+        expect(ballot_item(phone, label).locator(".receipt")).to_have_text("Registrerad ✓")
     # The phone shows the current state, and its vote counts.
     expect(phone.locator("#vote-progress")).to_have_text("2 av 2 har svarat")
     expect(other.locator("#vote-progress")).to_have_text("2 av 2 har svarat")
@@ -119,8 +122,7 @@ def test_vote_made_offline_after_the_vote_closed_is_reported(
     (phone, _other), first, _second = voting_room(devices, fac)
 
     go_offline(devices, phone)
-    ballot_item(phone, first).locator('input[value="ja"]').check()
-    phone.locator("#ballot-submit").tap()
+    ballot_item(phone, first).locator('input[value="ja"]').tap()
     expect(phone.locator("#ballot-status")).to_have_text(PENDING)
     reveal(fac)
 
@@ -143,12 +145,14 @@ def test_typed_proposal_survives_reload_and_going_offline(
 
     form = phone.locator("#proposal-form")
     form.locator('[name="what"]').fill("Sjukfrånvaron ska minska till 6 %")
+    form.locator("#pf-more > summary").tap()  # "Fler uppgifter"
     form.locator('[name="indicator"]').fill("Kolada N00090")
     form.locator('[name="target_date"]').fill("2019-12-31")
     form.locator('[name="criteria.matbart"][value="ja"]').check()
     phone.reload()
     expect(phone.locator("#conn")).to_have_attribute("data-state", "online")
     expect(form.locator('[name="what"]')).to_have_value("Sjukfrånvaron ska minska till 6 %")
+    expect(form.locator("#pf-more")).to_have_attribute("open", "")  # the draft's extras in sight
     expect(form.locator('[name="indicator"]')).to_have_value("Kolada N00090")
     expect(form.locator('[name="target_date"]')).to_have_value("2019-12-31")
     expect(form.locator('[name="criteria.matbart"][value="ja"]')).to_be_checked()
@@ -156,7 +160,7 @@ def test_typed_proposal_survives_reload_and_going_offline(
     # Sent while offline, it waits and goes out once the phone is back, exactly once.
     go_offline(devices, phone)
     phone.locator("#proposal-submit").tap()
-    expect(phone.locator("#proposal-status")).to_have_text(PENDING)
+    expect(phone.locator("#proposal-status")).to_have_text(PROPOSAL_PENDING)
     go_online(phone)
     expect(phone.locator("#proposal-status")).to_contain_text("Tack! Ditt förslag F1 är skickat")
     expect(form.locator('[name="what"]')).to_have_value("")

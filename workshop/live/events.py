@@ -30,8 +30,10 @@ from .rooms import (
     push_state,
     register,
     room,
+    set_typing,
     sids_of_participant,
     take_token,
+    typing_now,
 )
 
 Handler = Callable[[Connection, dict[str, Any]], dict[str, Any] | None]
@@ -183,6 +185,7 @@ def on_state_get(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]:
     if conn.role == "facilitator":
         full = snapshots.facilitator_state(workshop)
         full["people"]["online"] = online
+        full["people"]["typing"] = typing_now(workshop)
         return {"state": full}
     result: dict[str, Any] = {"state": snapshots.public_state(workshop)}
     result["state"]["people"]["online"] = online
@@ -207,6 +210,43 @@ def on_proposal_add(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]
         secret=payload.get("secret"),
     )
     return {"proposal": snapshots.proposal_data(proposal), "created": created}
+
+
+@event("proposal:typing", roles=("people",), push=False)
+def on_proposal_typing(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]:
+    """Sent by a phone when its person starts typing a proposal (``typing: true``) and after
+    10 s without a keystroke, or on sending (``false``).
+
+    Only the facilitator's console learns anything: ``people.typing``, a count (never who),
+    with the next push. Nothing is stored; a disconnect ends the phone's typing.
+    """
+    goal_id = domain.parse_id(payload.get("goal_id"))
+    typing = payload.get("typing") is True
+    workshop = services.get_workshop(conn.workshop_id)
+    if typing and (
+        workshop.current_goal_id != goal_id
+        or services.goal_in(workshop.id, goal_id).phase != domain.Phase.PROPOSALS
+    ):
+        typing = False  # proposals are not open for that goal: nothing to count
+    if set_typing(request.sid, conn.workshop_id, goal_id, typing):
+        push_state(conn.workshop_id)
+    return {"typing": typing}
+
+
+@event("parking:draft", roles=("people",))
+def on_parking_draft(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]:
+    """Sent by a phone whose person chose "Skicka till parkeringsplatsen" for a draft left
+    when the facilitator closed proposals; all audiences get new state (the parking lot is
+    in the facilitator's snapshot only).
+
+    Refused for a goal that is not in progress, or whose proposals are still open. No author
+    is stored.
+    """
+    _participant(conn)
+    item = services.park_draft(
+        conn.workshop_id, payload.get("goal_id"), payload.get("text"), payload.get("client_id")
+    )
+    return {"parking": {"id": item.id, "goal_id": item.goal_id}}
 
 
 @event("vote:cast", roles=("people",), push=False)

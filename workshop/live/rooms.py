@@ -46,6 +46,38 @@ _connections: dict[str, Connection] = {}
 _lock = threading.Lock()
 
 
+# Per socket of a phone typing a proposal: (workshop id, goal id). Only a count leaves here.
+_typing: dict[str, tuple[int, int]] = {}
+
+
+def set_typing(sid: str, workshop_id: int, goal_id: int, typing: bool) -> bool:
+    """Record that a phone started or stopped typing a proposal; return whether that changed.
+
+    Kept on this worker only: with Redis (several workers) the console counts the phones of
+    the worker that pushes, not of all of them.
+    """
+    with _lock:
+        before = _typing.get(sid)
+        if typing:
+            _typing[sid] = (workshop_id, goal_id)
+        else:
+            _typing.pop(sid, None)
+        return _typing.get(sid) != before
+
+
+def typing_count(workshop_id: int, goal_id: int | None) -> int:
+    """How many people (not sockets: one person may have two tabs) type a proposal for a goal."""
+    if goal_id is None:
+        return 0
+    with _lock:
+        people = {
+            _connections[sid].participant_id
+            for sid, where in _typing.items()
+            if where == (workshop_id, goal_id) and sid in _connections
+        }
+    return len(people)
+
+
 def register(sid: str, connection: Connection) -> None:
     with _lock:
         _connections[sid] = connection
@@ -58,6 +90,7 @@ def forget(sid: str) -> Connection | None:
     """Drop a connection, on this worker or (with Redis) on any; return it if it was local."""
     with _lock:
         _buckets.pop(sid, None)
+        _typing.pop(sid, None)
         gone = _connections.pop(sid, None)
     cluster = current_cluster()
     if cluster is not None:
@@ -244,6 +277,7 @@ def send_state(workshop_id: int) -> None:
             prev_seq = _pushed_seq.get(workshop_id)
             _pushed_seq[workshop_id] = workshop.seq
             locales = locales_of(workshop_id)
+        typing = typing_now(workshop)
         with snapshots.one_push():  # tallies and lists once, labels per language
             for locale in locales:
                 with force_locale(locale):
@@ -255,7 +289,16 @@ def send_state(workshop_id: int) -> None:
                     socketio.sleep(0)  # let waiting handlers (acks) run between the snapshots
                     full = snapshots.facilitator_state(workshop, public)
                     full["prev_seq"] = prev_seq
+                    full["people"]["typing"] = typing
                     socketio.emit("state", full, to=room(workshop_id, "facilitator", locale))
+
+
+def typing_now(workshop: Any) -> int:
+    """The console's "N skriver ett förslag", counted only while the goal takes proposals."""
+    goal = next((g for g in workshop.goals if g.id == workshop.current_goal_id), None)
+    if goal is None or goal.phase != snapshots.PROPOSALS_PHASE:
+        return 0
+    return typing_count(workshop.id, goal.id)
 
 
 # --- Several workers: the shared state in Redis (see cluster.py) -----------------------------

@@ -19,6 +19,7 @@ from ..domain.enums import ProposalStatus, Role, RoundStatus
 from ..models import Goal, Participant, Proposal, VoteRound, Workshop, utcnow
 
 T = TypeVar("T")
+PROPOSALS_PHASE = domain.Phase.PROPOSALS.value
 
 # Within one push the same tally, progress and people list serve every audience and language.
 _snapshot: contextvars.ContextVar[dict[tuple[Any, ...], Any] | None] = contextvars.ContextVar(
@@ -214,6 +215,7 @@ def facilitator_state(workshop: Workshop, public: dict[str, Any] | None = None) 
         ("people_data", workshop.id), lambda: [_person(p, workshop.anonymous) for p in people]
     )
     state["people"]["observers"] = sum(1 for p in people if p.role == Role.OBSERVER and not p.left)
+    state["people"]["typing"] = 0  # filled in by live.rooms, which knows the connections
     state["parking"] = [
         {"id": item.id, "text": item.text, "goal_id": item.goal_id} for item in workshop.parking
     ]

@@ -57,6 +57,7 @@ from .proposals import (
     hide_proposal,
     merge_preview,
     merge_proposals,
+    park_draft,
     park_proposal,
     publish_proposals,
     restore_proposal,

@@ -274,6 +274,47 @@ def add_parking(workshop_id: int, text: Any, goal_id: Any = None) -> ParkingItem
     return item
 
 
+# The phases in which proposals are closed for the goal, so a draft may go to the parking lot.
+DRAFT_PARKING_PHASES = (Phase.VOTING, Phase.RESULTS, Phase.DECIDED)
+
+
+@unit_of_work(exclusive=True)
+def park_draft(workshop_id: int, goal_id: Any, text: Any, client_id: Any = None) -> ParkingItem:
+    """Put a phone's unsent proposal draft on the parking lot of the goal it was written for.
+
+    Only for the goal in progress, once its proposals are closed (before that, the phone sends
+    a proposal instead). No author is stored: the parking lot never says who wrote a point. A
+    resend of the same draft (the same text for the same goal, e.g. after a lost acknowledgement)
+    returns the point stored first; ``client_id`` is accepted for the protocol's sake but not
+    stored, since ParkingItem has no column for it.
+    """
+    workshop = get_workshop(workshop_id)
+    require_running(workshop.status)
+    goal = goal_in(workshop_id, domain.parse_id(goal_id))
+    if workshop.current_goal_id != goal.id:
+        raise DomainError(
+            N_("Utkastet gäller ett mål som inte pågår nu. Det kan inte parkeras."),
+            code="wrong_goal",
+        )
+    if goal.phase not in DRAFT_PARKING_PHASES:
+        raise DomainError(
+            N_("Förslagen är inte stängda för det här målet. Skicka utkastet som ett förslag."),
+            code="wrong_phase",
+        )
+    # A full draft (what, target, indicator …) can be longer than a parking point: keep its start.
+    point = text_input(text, 20 * MAX_PARKING, N_("Utkastet är tomt."), required=True)
+    point = point[:MAX_PARKING]
+    existing = db.session.scalar(
+        sa.select(ParkingItem).filter_by(workshop_id=workshop.id, goal_id=goal.id, text=point)
+    )
+    if existing is not None:
+        return existing
+    item = ParkingItem(workshop_id=workshop.id, goal_id=goal.id, text=point)
+    db.session.add(item)
+    bump(workshop)
+    return item
+
+
 @unit_of_work
 def publish_proposals(workshop_id: int, proposal_ids: Any, published: bool = True) -> None:
     """Show (or stop showing) proposals on the presenter view and phones."""
