@@ -364,3 +364,25 @@ def on_participant_update(conn: Connection, payload: dict[str, Any]) -> None:
             forget(sid)
         else:
             socketio.emit("own:changed", {}, to=sid)
+
+
+@event("screen:page", roles=FACILITATOR)
+def on_screen_page(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator with ``page`` (0-based) or ``delta`` (±1); all get the page.
+
+    The presenter decides how many items fit on a page and clamps the number to its pages.
+    """
+    services.set_screen_page(conn.workshop_id, payload.get("page"), payload.get("delta"))
+
+
+@event("screen:focus", roles=FACILITATOR)
+def on_screen_focus(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator to show one proposal as the whole slide (``proposal_id``) or,
+    with ``null``, the list again; all audiences get ``screen.focus``."""
+    services.set_screen_focus(conn.workshop_id, payload.get("proposal_id"))
+
+
+@event("screen:auto", roles=FACILITATOR)
+def on_screen_auto(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator to turn the presenter's own page-turning on or off (``on``)."""
+    services.set_screen_auto(conn.workshop_id, payload.get("on"))

@@ -60,6 +60,7 @@ from .proposals import (
     publish_proposals,
     restore_proposal,
 )
+from .screen import MAX_SCREEN_PAGE, set_screen_auto, set_screen_focus, set_screen_page
 from .voting import BAD_VOTE_ID, CONFLICT, MAX_REV, VoteOutcome, VoteSQL, cast_vote
 from .workshops import (
     DETAIL_LIMITS,
