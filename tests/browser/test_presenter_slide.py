@@ -70,6 +70,18 @@ SMALL_TEXT = """() => {
   return small;
 }"""
 
+# Visible elements the connection badge overlaps (its own ancestors aside).
+OVERLAPS = """() => {
+  const badge = document.getElementById("conn");
+  const b = badge.getBoundingClientRect();
+  return [...document.querySelectorAll("body *")].filter((node) => {
+    if (node === badge || node.contains(badge) || badge.contains(node)) return false;
+    const r = node.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) return false;
+    return r.left < b.right && b.left < r.right && r.top < b.bottom && b.top < r.bottom;
+  }).map((node) => node.tagName + "#" + node.id + "." + node.className);
+}"""
+
 # Each visible bar: its track's width, its fill's width, and the count beside it.
 BARS = """(root) => [...document.querySelectorAll(root + " .result .bar-row")]
   .filter((row) => row.getBoundingClientRect().height > 0)
@@ -208,7 +220,14 @@ def test_every_presenter_state_fits_at_projector_sizes(devices: Devices, facilit
     expect(screen.locator("#lobby-online")).to_have_text(f"{PHONES} anslutna")
     expect(screen.locator(".screen-join__code")).to_have_text(room.workshop.code)
     expect(screen.locator(".screen-join__url")).to_contain_text(room.workshop.join)
+    # A kiosk: no site navigation, a quiet way back, a connection badge that covers nothing.
+    expect(screen.locator(".site-header, .site-nav")).to_have_count(0)
+    expect(screen.get_by_text("Logga ut")).to_have_count(0)
+    expect(screen.get_by_role("link", name="Till konsolen")).to_have_attribute(
+        "href", room.workshop.console
+    )
     room.look("lobby")
+    assert screen.evaluate(OVERLAPS) == []
 
     room.do("workshop:start")
     for number, method in enumerate(METHODS, start=1):
@@ -216,19 +235,27 @@ def test_every_presenter_state_fits_at_projector_sizes(devices: Devices, facilit
         expect(screen.locator("#cards > li")).to_have_count(12)
         if number == 1:
             room.look("forslag 12 longest", paged="#cards .proposal__label", total=12)
-            # The console pages too; focus shows one proposal as the slide.
+            # The console pages too (its controls); focus shows one proposal as the slide.
+            fac = room.fac
             room.do("screen:page", page=0)
             first = screen.locator("#cards > li:visible .proposal__label").first.inner_text()
-            room.do("screen:page", delta=1)
+            fac.get_by_role("button", name="Nästa sida").click()
             expect(screen.locator("#cards > li:visible .proposal__label").first).not_to_have_text(
                 first
             )
-            room.do("screen:focus", proposal_id=ids[4])
+            expect(fac.locator("#screen-controls-status")).to_have_text("Skärmen visar sida 2.")
+            fac.get_by_label("Bläddra automatiskt").check()
+            expect(fac.get_by_label("Bläddra automatiskt")).to_be_checked()
+            assert room.do("state:get")["state"]["screen"]["auto"] is True
+            fac.get_by_label("Bläddra automatiskt").uncheck()
+            fac.get_by_label("Visa i fokus").select_option(str(ids[4]))
+            expect(fac.locator("#screen-controls-status")).to_have_text("I fokus på skärmen: F5")
+            room.audit.check(fac, "console with the presenter's controls")
             expect(screen.locator("#screen-focus")).to_be_visible()
             expect(screen.locator("#focus-card .proposal__label")).to_have_text("F5")
             expect(screen.locator("#screen-proposals")).to_be_hidden()
             room.look("forslag focus")
-            room.do("screen:focus", proposal_id=None)
+            fac.get_by_label("Visa i fokus").select_option("")
             expect(screen.locator("#screen-proposals")).to_be_visible()
         room.do(
             "phase:set",
@@ -246,6 +273,11 @@ def test_every_presenter_state_fits_at_projector_sizes(devices: Devices, facilit
         room.look(f"resultat {method}", paged="#results .result__title", total=12)
         if method in ("ja_nej", "gradering", "kriterier"):
             check_bars(screen, "#results")
+            phone = room.phones[0][0]  # the phone's results share the chart code
+            expect(phone.locator("#sec-resultat")).to_be_visible()
+            check_bars(phone, "#results")
+            if method == "ja_nej":
+                phone.screenshot(path=str(SHOTS / "phone-results-ja-nej.png"), full_page=True)
         if number == 1:
             room.do(
                 "decision:record",
