@@ -173,6 +173,8 @@ class Room:
             if paged:
                 labels = self.page_through(paged, total, f"{state} {width}×{height}")
                 assert len(labels) == total, (state, width, labels)
+                for _ in range(total):
+                    screen.keyboard.press("PageUp")  # the screenshot shows the first page
             name = re.sub(r"[^a-z0-9]+", "-", state.lower()).strip("-")
             screen.screenshot(path=str(SHOTS / f"{name}-{width}x{height}.png"))
             fit = screen.evaluate(FIT)
