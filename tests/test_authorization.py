@@ -532,6 +532,9 @@ EVENTS = [
         only_facilitator(),
         "remove",
     ),
+    Event("screen:page", "forslag", lambda a, secret: {"delta": 1}, only_facilitator()),
+    Event("screen:focus", "rostning", lambda a, secret: {"proposal_id": a.p1}, only_facilitator()),
+    Event("screen:auto", "forslag", lambda a, secret: {"on": True}, only_facilitator()),
 ]
 
 

@@ -608,10 +608,15 @@
     return String(rounded).replace(".", MV.t("decimal_sep"));
   }
 
+  /*
+   * One bar of a chart. Every bar of a chart is drawn against the same scale (max), and the
+   * chart's CSS grid (.results, subgrid rows) gives every bar the same track, so equal counts
+   * draw equal bars. "share" (0–100) is shown beside the count when the scale has one.
+   */
   function barRow(label, value, max, shown, alt) {
     var fill = MV.el("span", { class: "bar__fill" + (alt ? " bar__fill--alt" : "") });
     var pct = max > 0 ? Math.max(0, Math.min(100, (value / max) * 100)) : 0;
-    fill.style.setProperty("--w", pct.toFixed(1) + "%");
+    fill.style.setProperty("--w", pct.toFixed(2) + "%");
     return MV.el("div", { class: "bar-row" }, [
       MV.el("span", { class: "bar-row__label", text: label }),
       MV.el("span", { class: "bar" }, [fill]),
@@ -619,32 +624,50 @@
     ]);
   }
 
-  function resultRows(method, item, ballots, budget, maxPoints) {
+  function percent(part, total) {
+    return total > 0 ? Math.round((part / total) * 100) : 0;
+  }
+
+  function shareText(count, total) {
+    return MV.t("results_share", { count: number(count), share: percent(count, total) });
+  }
+
+  // Counts of people are drawn against the number of ballots: a full bar is everyone.
+  function countRow(label, count, ballots, alt) {
+    return barRow(label, count, Math.max(1, ballots), shareText(count, ballots), alt);
+  }
+
+  function resultRows(method, item, ballots, budget, maxPoints, totalPoints) {
     var counts = item.counts || {};
-    var most = Math.max(1, ballots);
     if (method === E.VoteMethod.YES_NO) {
       return ["ja", "nej", "avstar"].map(function (key) {
-        return barRow(MV.t("vote_" + key), counts[key] || 0, most, String(counts[key] || 0), key !== "ja");
+        return countRow(MV.t("vote_" + key), counts[key] || 0, ballots, key !== "ja");
       });
     }
     if (method === E.VoteMethod.SCORE) {
-      return [barRow(MV.t("results_mean", { score: number(item.score) }), item.score, 5, number(item.score))].concat(
+      // The mean is a number, not a bar: a bar of it would need a second scale in the chart.
+      return [MV.el("p", { class: "result__mean", text: MV.t("results_mean", { score: number(item.score) }) })].concat(
         [5, 4, 3, 2, 1].map(function (n) {
-          var c = counts[String(n)] || 0;
-          return barRow(MV.t("score_n", { n: n }), c, most, String(c), true);
+          return countRow(MV.t("score_n", { n: n }), counts[String(n)] || 0, ballots, true);
         })
       );
     }
     if (method === E.VoteMethod.DOTS) {
+      // Points are drawn against the most points any proposal got; the share is of all points.
+      var points = item.score || 0;
       return [
-        barRow(MV.t("results_points_label"), item.score, maxPoints, MV.t("results_points", { points: number(item.score) })),
+        barRow(
+          MV.t("results_points_label"),
+          points,
+          maxPoints,
+          MV.t("results_points_share", { points: number(points), share: percent(points, totalPoints) })
+        ),
       ];
     }
     if (method === E.VoteMethod.GRADIENTS) {
       var labels = MV.t("gradients") || {};
       return [1, 2, 3, 4, 5].map(function (n) {
-        var c = counts[String(n)] || 0;
-        return barRow(labels[String(n)] || String(n), c, most, String(c), n >= 4);
+        return countRow(labels[String(n)] || String(n), counts[String(n)] || 0, ballots, n >= 4);
       });
     }
     // E.VoteMethod.CRITERIA
@@ -653,7 +676,7 @@
       var c = (item.criteria || {})[pair[0]] || {};
       rows.push(MV.el("p", { class: "result__criterion", text: pair[1] }));
       [E.Assessment.YES, E.Assessment.PARTLY, E.Assessment.NO].forEach(function (key) {
-        rows.push(barRow(MV.t("assessment_" + key), c[key] || 0, most, String(c[key] || 0), key !== E.Assessment.YES));
+        rows.push(countRow(MV.t("assessment_" + key), c[key] || 0, ballots, key !== E.Assessment.YES));
       });
     });
     return rows;
@@ -675,8 +698,10 @@
     });
     var labels = results.labels || {};
     var maxPoints = 1;
+    var totalPoints = 0;
     results.proposals.forEach(function (item) {
       maxPoints = Math.max(maxPoints, item.score || 0);
+      totalPoints += item.score || 0;
     });
     var chart = MV.el("div", { class: "results", attrs: { "aria-hidden": "true" } }, [
       MV.el("p", { class: "result__count", text: MV.t("results_ballots", { n: results.ballots }) }),
@@ -700,8 +725,8 @@
           : null,
       ]);
       chart.appendChild(
-        MV.el("div", { class: "result" }, [title].concat(
-          resultRows(results.method, item, results.ballots, results.dot_budget, maxPoints)
+        MV.el("div", { class: "result" + (lead ? " result--leader" : ""), attrs: { "data-proposal": item.proposal_id } }, [title].concat(
+          resultRows(results.method, item, results.ballots, results.dot_budget, maxPoints, totalPoints)
         ))
       );
     });

@@ -60,8 +60,9 @@ def error_payload(exc: DomainError, locale: str | None = None) -> dict[str, Any]
 def on_connect(auth: Any = None) -> None:
     """Sent by every client on connect; joins the room of its workshop and audience.
 
-    Nobody else is told (``people.online`` follows with the next push); the client itself gets
-    the connection, or ``connect_error`` with the reason, and then asks ``state:get``.
+    A phone's connecting pushes the state (its ``people.online`` is the "N anslutna" count);
+    the client itself gets the connection, or ``connect_error`` with the reason, and then
+    asks ``state:get``.
 
     ``auth`` is ``{"workshop": id, "role": "facilitator"|"screen"|"people", "key"?}``. The role
     is checked against the signed session cookie (or the presenter key), never trusted.
@@ -99,6 +100,8 @@ def on_connect(auth: Any = None) -> None:
     register(request.sid, conn)
     join_room(room(workshop.id, conn.role))
     join_room(room(workshop.id, conn.role, locale))
+    if conn.role == "people":
+        push_state(workshop.id)  # the "N anslutna" counts; pushes are coalesced
 
 
 def _facilitator_actor(conn: Connection) -> services.Actor | None:
@@ -111,8 +114,10 @@ def _facilitator_actor(conn: Connection) -> services.Actor | None:
 
 @socketio.on("disconnect")
 def on_disconnect(*_args: Any) -> None:
-    """Sent by the transport when a client goes away; nobody is told, counts follow later."""
-    forget(request.sid)
+    """Sent by the transport when a client goes away; a phone's going changes the counts."""
+    gone = forget(request.sid)
+    if gone is not None and gone.role == "people":
+        push_state(gone.workshop_id)
 
 
 def event(name: str, *, roles: tuple[str, ...], push: bool = True) -> Callable[[Handler], Any]:
@@ -441,3 +446,25 @@ def on_participant_update(conn: Connection, payload: dict[str, Any]) -> None:
             forget(sid)
         else:
             socketio.emit("own:changed", {}, to=sid)
+
+
+@event("screen:page", roles=FACILITATOR)
+def on_screen_page(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator with ``page`` (0-based) or ``delta`` (±1); all get the page.
+
+    The presenter decides how many items fit on a page and clamps the number to its pages.
+    """
+    services.set_screen_page(conn.workshop_id, payload.get("page"), payload.get("delta"))
+
+
+@event("screen:focus", roles=FACILITATOR)
+def on_screen_focus(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator to show one proposal as the whole slide (``proposal_id``) or,
+    with ``null``, the list again; all audiences get ``screen.focus``."""
+    services.set_screen_focus(conn.workshop_id, payload.get("proposal_id"))
+
+
+@event("screen:auto", roles=FACILITATOR)
+def on_screen_auto(conn: Connection, payload: dict[str, Any]) -> None:
+    """Sent by the facilitator to turn the presenter's own page-turning on or off (``on``)."""
+    services.set_screen_auto(conn.workshop_id, payload.get("on"))

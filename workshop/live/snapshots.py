@@ -149,6 +149,12 @@ def public_state(workshop: Workshop) -> dict[str, Any]:
         },
         "timer": {"ends_at": _ms(workshop.timer_ends_at)},
         "plan": public_plan(workshop),
+        # The presenter clamps the page to what fits; focus is a proposal id or None.
+        "screen": {
+            "page": workshop.screen_page,
+            "focus": workshop.screen_focus_id,
+            "auto": workshop.screen_auto,
+        },
         "people": {
             "count": _once(("eligible", workshop.id), lambda: len(queries.eligible_ids(workshop)))
         },

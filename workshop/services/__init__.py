@@ -62,6 +62,7 @@ from .proposals import (
     publish_proposals,
     restore_proposal,
 )
+from .screen import MAX_SCREEN_PAGE, set_screen_auto, set_screen_focus, set_screen_page
 from .time_plan import follow_clock, set_goal_plan, set_plan
 from .voting import BAD_VOTE_ID, CONFLICT, MAX_REV, VoteOutcome, VoteSQL, cast_vote
 from .workshops import (

@@ -19,6 +19,7 @@ from ..models import (
 from ._unit import bump, lock_workshop, unit_of_work
 from .audit import audit
 from .common import MAX_TIMER, get_workshop, goal_in, require_running
+from .screen import reset_screen
 from .time_plan import follow_clock
 
 
@@ -29,6 +30,7 @@ def select_goal(workshop_id: int, goal_id: int) -> Workshop:
     goal = goal_in(workshop_id, goal_id)
     workshop.current_goal_id = goal.id
     follow_clock(workshop)
+    reset_screen(workshop)
     bump(workshop)
     audit(workshop_id, "goal_select", {"goal": goal.number})
     return workshop
@@ -81,6 +83,7 @@ def set_phase(
     goal.phase = target.value
     workshop.current_goal_id = goal.id
     follow_clock(workshop)
+    reset_screen(workshop)
     bump(workshop)
     opened = goal.current_round if target is Phase.VOTING else None
     audit(
