@@ -2,8 +2,9 @@
  * next page, one proposal in focus, auto-advance. The presenter decides the page size and
  * clamps the page (docs/protocol.md, screen:page); this only sends the facilitator's wish.
  *
- * It has a socket of its own so the console's script needs no change; it waits for
- * DOMContentLoaded, by which time the shared scripts (socket.io, common.js) have run.
+ * It sends on the console's socket (MV.consoleSocket) and renders from every snapshot the
+ * console accepts (the "mv:state" event, after the console's seq check); it waits for
+ * DOMContentLoaded, by which time the console's script has run.
  */
 (function () {
   "use strict";
@@ -11,7 +12,7 @@
   function init() {
     var root = document.getElementById("screen-controls");
     var MV = window.MV;
-    if (!root || !MV || !window.io) {
+    if (!root || !MV) {
       return;
     }
     var strings = MV.readJSON("i18n-screen") || {};
@@ -23,21 +24,8 @@
     var select = document.getElementById("screen-focus");
     var auto = document.getElementById("screen-auto");
     var status = document.getElementById("screen-controls-status");
-    var gate = MV.seqGate(function () {
-      fetchState();
-    });
-    var socket = window.io({ auth: { workshop: Number(root.getAttribute("data-workshop")), role: "facilitator" } });
-
-    function fetchState() {
-      MV.request(socket, "state:get", {}).then(function (ack) {
-        if (ack.ok) {
-          render(ack.state);
-        }
-      });
-    }
-
     function send(event, payload) {
-      MV.request(socket, event, payload).then(function (ack) {
+      MV.request(MV.consoleSocket, event, payload).then(function (ack) {
         if (!ack.ok) {
           MV.setText(status, ack.error);
         }
@@ -45,9 +33,6 @@
     }
 
     function render(state) {
-      if (!gate(state)) {
-        return;
-      }
       var screen = state.screen || { page: 0, focus: null, auto: false };
       var proposals = state.vote ? state.vote.proposals : state.proposals || [];
       var wanted = [""].concat(
@@ -76,11 +61,9 @@
       MV.setText(status, focused ? t("focus_now", { label: focused.label }) : t("page_now", { page: screen.page + 1 }));
     }
 
-    socket.on("connect", function () {
-      gate.reset();
-      fetchState();
+    document.addEventListener("mv:state", function (event) {
+      render(event.detail);
     });
-    socket.on("state", render);
     Array.prototype.forEach.call(root.querySelectorAll("[data-screen-page]"), function (button) {
       button.addEventListener("click", function () {
         send("screen:page", { delta: Number(button.getAttribute("data-screen-page")) });
