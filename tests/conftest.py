@@ -27,6 +27,7 @@ from flask_socketio import SocketIOTestClient
 from workshop import create_app, services
 from workshop.db import alembic_config
 from workshop.extensions import db, socketio
+from workshop.live import rooms
 from workshop.models import Workshop
 
 from .postgres import PostgresServer
@@ -167,6 +168,10 @@ def app(database_url: str) -> Iterator[Flask]:
         services.create_facilitator("samtalsledare", PASSWORD)
     yield app
     with app.app_context():
+        # The connection registry lives in the process: sockets a test left open would count
+        # for the next test's workshop 1 (ids start again in each test database).
+        for sid in rooms.local_connections():
+            rooms.forget(sid)
         db.session.remove()
         db.engine.dispose()
 
