@@ -892,7 +892,8 @@
   // Always in the top bar: phones connected, and during and after a vote how many answered
   // (before it, how many may vote).
   function renderCounts() {
-    var text = online === null ? "" : t("online_count", { online: online });
+    var text =
+      online === null ? "" : online === 1 ? t("online_count_one") : t("online_count", { online: online });
     if (!state.vote && text) {
       text += " · " + t("can_vote", { count: state.people.count });
     }

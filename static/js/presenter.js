@@ -109,7 +109,7 @@
     MV.show($("screen-submessage"), !!sub);
 
     var online = typeof state.people.online === "number" ? state.people.online : null;
-    var onlineText = online === null ? "" : t("online", { n: online });
+    var onlineText = online === null ? "" : online === 1 ? t("online_one") : t("online", { n: online });
     MV.setText($("lobby-online"), mode === "lobby" ? onlineText : "");
     MV.show($("lobby-online"), mode === "lobby" && online !== null);
     MV.setText($("online-count"), mode === "lobby" ? "" : onlineText);
