@@ -103,7 +103,13 @@ def _vote_data(vote_round: VoteRound, goal: Goal) -> dict[str, Any]:
         "method_label": gettext(domain.VOTE_METHOD_LABELS[method]),
         "dot_budget": vote_round.dot_budget,
         "open": vote_round.status == RoundStatus.OPEN,
-        "proposals": [proposal_data(by_id[pid]) for pid in vote_round.proposal_ids if pid in by_id],
+        # A proposal hidden after the vote (moderation reopens in Resultat) leaves what the room
+        # is shown; its counts stay in the result, under its label only.
+        "proposals": [
+            proposal_data(by_id[pid])
+            for pid in vote_round.proposal_ids
+            if pid in by_id and by_id[pid].status != ProposalStatus.HIDDEN
+        ],
         "answered": answered,
         "total": total,
     }
