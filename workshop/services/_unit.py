@@ -85,6 +85,11 @@ def unit_of_work(
             try:
                 for attempt in range(1, attempts + 1):
                     try:
+                        if exclusive:
+                            # Check a connection out before queuing for the lock: a holder of
+                            # the lock that waited for the pool, while the queue behind it held
+                            # every connection, would wait for ever.
+                            db.session.connection()
                         with WRITE_LOCK if exclusive else contextlib.nullcontext():
                             result = function(*args, **kwargs)
                             _commit()

@@ -97,7 +97,6 @@ def _lock_minutes(failures: list[dt.datetime], limit: int, now: dt.datetime) -> 
     return max(1, math.ceil((until - now).total_seconds() / 60))
 
 
-@unit_of_work
 def login(username: str, password: str, ip: str, now: dt.datetime | None = None) -> Facilitator:
     """Check a facilitator's login, with lockout after repeated failures.
 
@@ -105,10 +104,21 @@ def login(username: str, password: str, ip: str, now: dt.datetime | None = None)
     username and address, or twenty per address, within 15 minutes lock that pair (or address)
     until the oldest of them is 15 minutes old. Raises ``LoginLocked`` while locked (the password
     is then not even checked) and ``DomainError`` code ``bad_login`` for a wrong password.
+
+    Two units of work around the password check, so the slow hash runs without the write lock:
+    the first counts the failures and records this attempt as one, holding the lock, so attempts
+    made at the same moment each see the ones before them and the lockout holds however many
+    arrive together; the second keeps it as a failure or, for the right password, clears them.
     """
     now = now or utcnow()
     username = (username or "")[:80]
     ip = (ip or "")[:64]
+    _begin_attempt(username, ip, now)
+    return _end_attempt(authenticate(username, password), username, ip)
+
+
+@unit_of_work(exclusive=True)
+def _begin_attempt(username: str, ip: str, now: dt.datetime) -> None:
     since = now - LOGIN_WINDOW
     recent = sa.select(LoginAttempt.at).where(LoginAttempt.ip == ip, LoginAttempt.at > since)
     pair = list(
@@ -124,10 +134,14 @@ def login(username: str, password: str, ip: str, now: dt.datetime | None = None)
     if minutes:
         audit(None, "login_locked", {"username": username, "ip": ip}, Actor(username))
         raise CommitThenRaise(LoginLocked(minutes))
-    account = authenticate(username, password)
+    db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.at <= now - dt.timedelta(1)))
+    attempt = LoginAttempt(username=username, ip=ip, at=now)  # a failure until proved otherwise
+    db.session.add(attempt)
+
+
+@unit_of_work(exclusive=True)
+def _end_attempt(account: Facilitator | None, username: str, ip: str) -> Facilitator:
     if account is None:
-        db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.at <= now - dt.timedelta(1)))
-        db.session.add(LoginAttempt(username=username, ip=ip, at=now))
         audit(None, "login_failed", {"username": username, "ip": ip}, Actor(username))
         raise CommitThenRaise(DomainError(N_("Fel användarnamn eller lösenord."), code="bad_login"))
     db.session.execute(
