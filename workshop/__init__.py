@@ -86,7 +86,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder="../static",
     )
     instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
+    # Owner-only when created here: it holds the database and the secret key.
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     app.config.from_mapping(config_module.from_environment(instance))
     if test_config:
         app.config.update(test_config)

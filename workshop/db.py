@@ -42,12 +42,37 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any, synchronous: str = "NOR
     # cut or OS crash, and costs no fsync; FULL also survives those, at one fsync per commit.
     cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows (erased names, tokens) are overwritten with zeros, not left in free pages.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def scrub_storage() -> None:
+    """Fold the write-ahead log into the database file and truncate it (SQLite; app context).
+
+    Run after an erasure: until then the WAL still holds the pages as they were before it, names
+    and phone tokens included. With ``secure_delete`` the deleted rows are zeroed in the file.
+    Outside a transaction, on a connection of its own; a reader holding an old snapshot can keep
+    part of the log for a moment, which the next checkpoint takes.
+    """
+    if db.engine.dialect.name != "sqlite":
+        return
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty file only its owner may read, unless it exists (the SQLite database:
+    its -wal and -shm files get the same mode)."""
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def prepare_database(app: Flask) -> None:
     """Set SQLite's pragmas on every connection and migrate unless told not to (app context)."""
     if db.engine.dialect.name == "sqlite":
+        if db.engine.url.database and db.engine.url.database != ":memory:":
+            create_private_file(Path(db.engine.url.database))
         synchronous = str(app.config.get("SQLITE_SYNCHRONOUS") or "NORMAL").upper()
         if synchronous not in ("NORMAL", "FULL", "EXTRA"):
             raise ValueError(f"SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA: {synchronous}")

@@ -37,6 +37,22 @@ T = TypeVar("T")
 WRITE_LOCK = threading.RLock()
 
 _inside: contextvars.ContextVar[bool] = contextvars.ContextVar("inside_unit", default=False)
+_after: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
+    "after_commit", default=None
+)
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the outermost unit has committed (at once outside any unit).
+
+    For work that must not run inside a transaction, e.g. scrubbing the database file after an
+    erasure; a unit that rolls back drops it.
+    """
+    pending = _after.get()
+    if pending is None:
+        callback()
+    elif callback not in pending:
+        pending.append(callback)
 
 
 class CommitThenRaise(Exception):
@@ -82,8 +98,10 @@ def unit_of_work(
             if _inside.get():
                 return function(*args, **kwargs)
             token = _inside.set(True)
+            after = _after.set([])
             try:
                 for attempt in range(1, attempts + 1):
+                    _after.get().clear()  # type: ignore[union-attr]
                     try:
                         if exclusive:
                             # Check a connection out before queuing for the lock: a holder of
@@ -93,6 +111,8 @@ def unit_of_work(
                         with WRITE_LOCK if exclusive else contextlib.nullcontext():
                             result = function(*args, **kwargs)
                             _commit()
+                        for callback in _after.get() or []:
+                            callback()
                         return result
                     except CommitThenRaise as kept:
                         _commit()
@@ -108,6 +128,7 @@ def unit_of_work(
                         raise
                 raise AssertionError("unreachable")
             finally:
+                _after.reset(after)
                 _inside.reset(token)
 
         return run

@@ -6,6 +6,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from ..db import scrub_storage
 from ..domain import N_, DomainError
 from ..domain.enums import WorkshopStatus
 from ..domain.privacy import PARTICIPANT_LABEL
@@ -21,7 +22,7 @@ from ..models import (
     db,
     utcnow,
 )
-from ._unit import bump, unit_of_work
+from ._unit import after_commit, bump, unit_of_work
 from .audit import SYSTEM_ACTOR, Actor, acting_as, audit
 from .common import get_workshop
 
@@ -33,8 +34,10 @@ def erase_personal_data(workshop_id: int, *, action: str = "erase") -> int:
     Deletes every participant (their display names and the tokens their phones carry) and the
     record of who answered which round; ballots and tallies, proposals, decisions and parked
     points stay, so the summary and the exports still work. Proposal authors named in named mode
-    become "Deltagare". Refused while the dialogue is running.
+    become "Deltagare". Refused while the dialogue is running. After the commit the database
+    file is scrubbed (``scrub_storage``), so the erased data is not left in its log either.
     """
+    after_commit(scrub_storage)
     workshop = get_workshop(workshop_id)
     if workshop.status == WorkshopStatus.RUNNING:
         raise DomainError(
@@ -68,6 +71,7 @@ def erase_personal_data(workshop_id: int, *, action: str = "erase") -> int:
 @unit_of_work
 def delete_workshop(workshop_id: int) -> None:
     """Delete a workshop and everything in it; only its audit trail stays (without the link)."""
+    after_commit(scrub_storage)
     workshop = get_workshop(workshop_id)
     audit(None, "workshop_delete", {"title": workshop.title, "workshop_id": workshop.id})
     workshop.current_goal_id = None
