@@ -193,7 +193,10 @@ class Proposal(db.Model):
     merged_into: so.Mapped[Proposal | None] = so.relationship(
         remote_side=[id], back_populates="merged_from"
     )
-    merged_from: so.Mapped[list[Proposal]] = so.relationship(back_populates="merged_into")
+    # Ordered: PostgreSQL returns rows in no fixed order, and the document lists sources F1, F2, ...
+    merged_from: so.Mapped[list[Proposal]] = so.relationship(
+        back_populates="merged_into", order_by="Proposal.number"
+    )
 
     @property
     def label(self) -> str:
