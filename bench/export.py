@@ -59,6 +59,7 @@ def build(app: Any, proposals: int, ballots: int) -> int:
             vote_round = db.session.get(Workshop, wid).goals[goal_ids.index(goal_id)].current_round
             round_id, ids = vote_round.id, list(vote_round.proposal_ids)
             for v, person in enumerate(people):
+                services.bind_secret(person.id, f"bench-secret-{v:06d}-xxxxxxxx")
                 answers = {
                     str(pid): ("ja", "nej", "avstar")[(v + k) % 3] for k, pid in enumerate(ids)
                 }

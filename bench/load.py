@@ -124,6 +124,8 @@ async def _connect_all(url: str, phones: list[dict[str, Any]], workshop: int | N
                     transports=["websocket"],
                     wait_timeout=30,
                 )
+                if workshop:  # as the phone page does: its first state:get binds the secret
+                    await client.call("state:get", {"secret": phone["secret"]}, timeout=30)
                 clients[i] = client
             except Exception:  # noqa: BLE001 - counted as not connected
                 pass
@@ -452,8 +454,8 @@ async def open_vote(server: Server, fac_cookie: str) -> tuple[Any, Any, int, lis
     return fac, screen, round_id, proposals, seen
 
 
-def _read_round(db: Path | str, round_id: int) -> tuple[list[Any], int]:
-    """Read a round's ballots and the count of its responses in one snapshot.
+def _read_round(db: Path | str, round_id: int) -> list[Any]:
+    """Read a round's ballots in one snapshot.
 
     ``db`` is a SQLite file, or a database URL (e.g. PostgreSQL for bench/cluster.py).
     """
@@ -467,27 +469,17 @@ def _read_round(db: Path | str, round_id: int) -> tuple[list[Any], int]:
                     sa.text("SELECT key, answers, rev, vote_id FROM ballot WHERE round_id = :r"),
                     {"r": round_id},
                 ).all()
-                responses = conn.execute(
-                    sa.text("SELECT count(*) FROM response WHERE round_id = :r"), {"r": round_id}
-                ).scalar_one()
         finally:
             engine.dispose()
-        return [(k, a if isinstance(a, str) else json.dumps(a), r, v) for k, a, r, v in rows], int(
-            responses
-        )
+        return [(k, a if isinstance(a, str) else json.dumps(a), r, v) for k, a, r, v in rows]
     connection = sqlite3.connect(db, isolation_level=None)
     try:
-        connection.execute("BEGIN")  # one snapshot for both tables
         rows = connection.execute(
             "SELECT key, answers, rev, vote_id FROM ballot WHERE round_id = ?", (round_id,)
         ).fetchall()
-        responses = connection.execute(
-            "SELECT count(*) FROM response WHERE round_id = ?", (round_id,)
-        ).fetchone()[0]
-        connection.execute("COMMIT")
     finally:
         connection.close()
-    return rows, responses
+    return rows
 
 
 def check_database(
@@ -502,7 +494,7 @@ def check_database(
             best = last_acked.get(vote["i"])
             if best is None or vote["rev"] > best["rev"]:
                 last_acked[vote["i"]] = vote
-    rows, responses = _read_round(db, round_id)
+    rows = _read_round(db, round_id)
     by_key: dict[str, list[Any]] = {}
     for row in rows:
         by_key.setdefault(row[0], []).append(row)
@@ -516,7 +508,7 @@ def check_database(
             found[0][3] != vote["vote_id"] or json.loads(found[0][1]) != vote["answers"]
         ):
             lost += 1
-    duplicated = sum(len(v) - 1 for v in by_key.values()) + abs(responses - len(by_key))
+    duplicated = sum(len(v) - 1 for v in by_key.values())
     return {"lost": lost, "duplicated": duplicated, "ballots": len(rows), "voters": len(last_acked)}
 
 

@@ -182,6 +182,8 @@ def build_workshop(app: Flask, *, anonymous: bool = True, voters: int = 5) -> in
         workshop = db.session.get(Workshop, wid)
         people = [services.join(workshop, None, f"Ledamot {n}") for n in range(voters)]
         secrets_ = [f"telefonens-hemlighet-{n:04d}-abcdef" for n in range(voters)]
+        for person, secret in zip(people, secrets_, strict=True):
+            services.bind_secret(person.id, secret)  # what each phone's first state:get does
         goal2, goal5, goal6 = (workshop.goals[i].id for i in (1, 4, 5))
 
         def propose(goal_id: int, raw: dict[str, Any], n: int | None, client: str) -> int:

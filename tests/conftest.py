@@ -172,6 +172,7 @@ def app(database_url: str) -> Iterator[Flask]:
         # for the next test's workshop 1 (ids start again in each test database).
         for sid in rooms.local_connections():
             rooms.forget(sid)
+        rooms.forget_pushes()
         db.session.remove()
         db.engine.dispose()
 
@@ -228,6 +229,8 @@ class Phone:
         response = self.http.post(f"/j/{self.code}", data={"name": name or ""})
         assert response.status_code == 302, response.get_data(as_text=True)
         self.sio = connect(app, self.http, workshop_id, "people")
+        # As the phone page does on every connect: this first state:get binds the secret.
+        self.sio.emit("state:get", {"secret": self.secret}, callback=True)
 
     def emit(self, event: str, payload: dict[str, Any] | None = None) -> Any:
         return self.sio.emit(event, payload or {}, callback=True)
@@ -266,6 +269,51 @@ def connect(
 def received(client: SocketIOTestClient, name: str = "state") -> list[Any]:
     """Return the payloads of one event the client received since the last call."""
     return [item["args"][0] for item in client.get_received() if item["name"] == name]
+
+
+COUNT_KEYS = ("seq", "prev_seq", "server_now", "plan", "people")
+
+
+def apply_count(state: dict[str, Any] | None, count: dict[str, Any]) -> dict[str, Any] | None:
+    """A compact ``count`` push applied onto the last full state, as ``MV.applyCount`` does:
+    None when the state is not the one the count was made for (its shape differs)."""
+    if state is None or state.get("shape") != count["shape"]:
+        return None
+    merged = {**state, **{key: count[key] for key in COUNT_KEYS}}
+    if state.get("vote") and count.get("vote"):
+        merged["vote"] = {**state["vote"], **count["vote"]}
+    return merged
+
+
+class Follower:
+    """What a phone's or the presenter's page shows, from its pushes: a full ``state`` replaces
+    it, a ``count`` updates it, and a count for another shape makes it fetch the state."""
+
+    def __init__(self, client: SocketIOTestClient, state_get: dict[str, Any] | None = None):
+        self.client, self.state_get = client, state_get or {}
+        self.state: dict[str, Any] | None = None
+
+    def collect(self) -> list[dict[str, Any]]:
+        """The states the page went through since the last call."""
+        seen = []
+        for name, push in received_pushes(self.client):
+            if name == "count":
+                merged = apply_count(self.state, push)
+                if merged is None:
+                    merged = self.client.emit("state:get", self.state_get, callback=True)["state"]
+                push = merged
+            self.state = push
+            seen.append(push)
+        return seen
+
+
+def received_pushes(client: SocketIOTestClient) -> list[tuple[str, Any]]:
+    """Return the pushes (full ``state`` or compact ``count``) since the last call, in order."""
+    return [
+        (item["name"], item["args"][0])
+        for item in client.get_received()
+        if item["name"] in ("state", "count")
+    ]
 
 
 @pytest.fixture

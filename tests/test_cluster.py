@@ -45,6 +45,7 @@ from .cluster import (
     redis_binary,
     site_for,
 )
+from .conftest import apply_count
 
 pytestmark = pytest.mark.skipif(
     not (os.path.exists(redis_binary()) and os.path.exists(nginx_binary())),
@@ -113,16 +114,33 @@ class Device:
 
 
 class Live:
-    """A Socket.IO client that keeps every ``state`` push with its arrival time."""
+    """A Socket.IO client that keeps every push with its arrival time, as the state it makes:
+    a full ``state`` as it is, a compact ``count`` applied onto the state before it (as the
+    pages do; for another shape the page fetches the state, here from another thread, since
+    this client's handlers run on its reading thread)."""
 
-    def __init__(self, client: socketio.Client) -> None:
+    def __init__(self, client: socketio.Client, state_get: dict[str, Any] | None = None) -> None:
         self.client = client
+        self.state_get = state_get or {}
         self.pushes: list[tuple[float, dict[str, Any]]] = []
         self.events: list[str] = []
         self.disconnected = threading.Event()
         client.on("state", lambda state: self.pushes.append((time.monotonic(), state)))
+        client.on("count", self._count)
         client.on("removed", lambda *_: self.events.append("removed"))
         client.on("disconnect", lambda *_: self.disconnected.set())
+
+    def _count(self, count: dict[str, Any]) -> None:
+        merged = apply_count(self.latest(), count)
+        if merged is not None:
+            self.pushes.append((time.monotonic(), merged))
+            return
+
+        def fetch() -> None:
+            state = self.client.call("state:get", self.state_get, timeout=15)["state"]
+            self.pushes.append((time.monotonic(), state))
+
+        threading.Thread(target=fetch, daemon=True).start()
 
     def do(self, event: str, **payload: Any) -> dict[str, Any]:
         return emit_ack(self.client, event, **payload)
@@ -209,6 +227,8 @@ def test_clients_on_different_workers_share_one_workshop(
     state = fac.do("state:get")["state"]
     assert state["people"]["online"] == len(phones)
     assert phones[1].live.do("state:get")["state"]["people"]["online"] == len(phones)
+    for phone in phones:  # each phone's first state:get with its secret binds it, as the page does
+        phone.live.do("state:get", secret=phone.secret)  # type: ignore[union-attr]
 
     def everyone_sees(check: Callable[[dict[str, Any]], bool], what: str) -> None:
         try:

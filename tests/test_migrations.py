@@ -23,7 +23,7 @@ from alembic.script import ScriptDirectory
 from workshop import create_app, queries, services
 from workshop.db import BASELINE, alembic_config, schema_head
 from workshop.extensions import db
-from workshop.models import Ballot, Decision, Goal, Response, VoteRound, Workshop
+from workshop.models import Ballot, Decision, Goal, Participant, VoteRound, Workshop
 
 from .conftest import Databases, migrate
 
@@ -224,7 +224,11 @@ def _check_filled(app: Any, filled: dict[str, Any]) -> None:
         assert vote_round.proposal_ids == [1]
         ballot = db.session.get(Ballot, "b" * 64)
         assert (ballot.answers, ballot.rev, ballot.round_id) == ({"1": "ja"}, 2, 1)
-        assert db.session.get(Response, (1, 1)) is not None
+        # 0004 dropped the record of who answered (it paired people with ballots); the ballot
+        # stays, and the participant binds its phone's secret at its next state:get.
+        assert "response" not in sa.inspect(db.engine).get_table_names()
+        assert db.session.get(Participant, 1).secret_hash is None
+        assert queries.round_progress(vote_round)[0] == 1
         decision = db.session.scalar(sa.select(Decision).filter_by(goal_id=1))
         assert decision.fields == filled["fields"]
         assert decision.dissent == [{"name": "", "text": "Nej."}]
@@ -316,37 +320,33 @@ def test_flask_db_upgrade_is_the_operators_command(bare_url: str, tmp_path: Path
     assert _revision(bare_url) == schema_head()
 
 
-def test_ballot_and_response_hold_nothing_that_orders_them(database_url: str) -> None:
-    """Anonymity in the schema, on every database: a ballot (what) and a response (who) share
-    only the round; neither has a time, a serial number or an identity column that would let
-    their order pair them."""
+def test_ballots_hold_nothing_that_orders_them(database_url: str) -> None:
+    """Anonymity in the schema, on every database: a ballot has no time, serial number or
+    identity column that would tell when it was cast, and no table records who answered."""
     engine = _engine(database_url)
     try:
         inspector = sa.inspect(engine)
-        for table in ("ballot", "response"):
+        assert "response" not in inspector.get_table_names()
+        for table in ("ballot",):
             for column in inspector.get_columns(table):
                 assert not isinstance(column["type"], sa.DateTime | sa.Date), column
                 assert "nextval" not in str(column.get("default") or ""), column
                 assert not column.get("identity"), column
                 assert column.get("autoincrement") is not True, column
         assert inspector.get_pk_constraint("ballot")["constrained_columns"] == ["key"]
-        assert inspector.get_pk_constraint("response")["constrained_columns"] == [
-            "round_id",
-            "participant_id",
-        ]
     finally:
         engine.dispose()
 
 
 @pytest.mark.sqlite_only(
     reason="WITHOUT ROWID is SQLite's storage option; PostgreSQL has none (the test above "
-    "checks, on both, that no column orders ballots and responses)"
+    "checks, on both, that no column orders ballots)"
 )
-def test_ballot_and_response_are_stored_without_rowid(database_url: str) -> None:
+def test_ballots_are_stored_without_rowid(database_url: str) -> None:
     engine = _engine(database_url)
     try:
         with engine.connect() as connection:
-            for table in ("ballot", "response"):
+            for table in ("ballot",):
                 sql = connection.execute(
                     sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t"),
                     {"t": table},

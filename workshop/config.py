@@ -92,6 +92,11 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         # Per Socket.IO connection: events per second, and the burst allowed on top.
         "EVENT_RATE": float(os.environ.get("EVENT_RATE", "20")),
         "EVENT_BURST": int(os.environ.get("EVENT_BURST", "40")),
+        # Group commit of ballots: those that arrive while a batch is being written share the
+        # next transaction (at most VOTE_BATCH_MAX). VOTE_BATCH_WINDOW (seconds) lets a batch
+        # wait that long for more; 0 writes a lone ballot at once (batches form under load).
+        "VOTE_BATCH_MAX": int(os.environ.get("VOTE_BATCH_MAX", "256")),
+        "VOTE_BATCH_WINDOW": float(os.environ.get("VOTE_BATCH_WINDOW", "0")),
         # SQLite's durability: NORMAL survives the server being killed, FULL also a power cut
         # (one fsync per commit, a few ms each, which caps the votes per second).
         "SQLITE_SYNCHRONOUS": os.environ.get("SQLITE_SYNCHRONOUS", "NORMAL"),

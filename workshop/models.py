@@ -1,11 +1,12 @@
 """Database models (SQLAlchemy 2.x, typed).
 
-Anonymity is a property of the schema: ``Response`` says who has answered a round (for
-"X av Y har svarat"), ``Ballot`` holds what was answered under a key only the phone can
-recompute. Neither has a timestamp or an insertion-ordered key, and both are stored WITHOUT
-ROWID on SQLite, so row order cannot pair them either. (PostgreSQL has no such option: a heap
-keeps rows roughly in insertion order, so a superuser reading raw pages could pair them; the
-app never reads in that order. See tests/test_privacy.py and docs/deploy.md.)
+Anonymity is a property of the schema: a ``Ballot`` holds what was answered under a key only
+the phone can recompute (a hash of the round and the phone's secret), and nothing written when a
+vote is cast names the person. The phone's secret is bound to its participant once, before any
+vote, as another one-way hash (``Participant.secret_hash``); "X av Y har svarat" counts ballots.
+So neither the rows nor the order or moment they were written pair a person with a ballot (see
+docs/privacy.md and tests/test_privacy_storage.py). Named mode adds the participant to the
+ballot, by design and announced.
 """
 
 from __future__ import annotations
@@ -152,6 +153,10 @@ class Participant(db.Model):
     role: so.Mapped[str] = so.mapped_column(sa.String(12), default=Role.PARTICIPANT)
     removed: so.Mapped[bool] = so.mapped_column(default=False)
     left: so.Mapped[bool] = so.mapped_column(default=False)
+    # A one-way hash of the ballot secret this participant's phone holds, bound once (at its
+    # first state:get, apart from any vote): a vote must come with that secret, so a person
+    # cannot vote twice under two secrets, and no row is written about the person at vote time.
+    secret_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     joined_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 
     workshop: so.Mapped[Workshop] = so.relationship(back_populates="participants")
@@ -239,20 +244,6 @@ class Ballot(db.Model):
     # Set only in named mode, which everyone is told about before voting.
     participant_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("participant.id", ondelete="SET NULL"), index=True
-    )
-
-
-class Response(db.Model):
-    """That a participant has answered a round, and nothing about what."""
-
-    __table_args__ = ({"sqlite_with_rowid": False},)
-
-    round_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("vote_round.id", ondelete="CASCADE"), primary_key=True
-    )
-    # Indexed on its own too: erasing or deleting participants finds their rows by it.
-    participant_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True, index=True
     )
 
 

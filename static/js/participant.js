@@ -69,6 +69,14 @@
       state: function (state) {
         render(state, null);
       },
+      count: function (count) {
+        var next = MV.applyCount(current.state, count);
+        if (next) {
+          render(next, null);
+        } else if (!current.state || count.seq > current.state.seq) {
+          refresh();
+        }
+      },
       refused: function (reason, text) {
         if (reason === "join_required") {
           stop(t("refused_join_required"), true);
@@ -92,9 +100,14 @@
     refresh();
   });
 
+  // The first state:get binds this phone's secret to its person, apart from any vote; a
+  // ballot waits for it, so the vote's write never has to name the person.
+  var bound = false;
+
   function refresh() {
     return MV.request(socket, "state:get", { secret: secret }).then(function (ack) {
       if (ack.ok) {
+        bound = true;
         render(ack.state, ack.own);
       }
     });
@@ -886,6 +899,15 @@
     }
     MV.setText($("ballot-status"), t("sending"));
     renderReceipts();
+    if (!bound) {
+      return refresh().then(function () {
+        if (bound) {
+          return sendBallot(payload);
+        }
+        pendingBallot = payload; // sent after the next (re)connect's state:get
+        MV.setText($("ballot-status"), t("vote_pending"));
+      });
+    }
     return MV.request(socket, "vote:cast", payload).then(function (ack) {
       if (payload !== latestBallot) {
         return; // the person has tapped again since; that revision's ack tells the outcome
@@ -914,6 +936,12 @@
         MV.setText($("ballot-status"), t("vote_pending"));
       } else if (ack.code === "closed" && pendingBallot === payload) {
         ballotLost();
+      } else if (ack.code === "unbound" && !payload.rebound) {
+        // The server did not know this phone's secret yet: fetch the state (which binds it)
+        // and send the same ballot once more.
+        payload.rebound = true;
+        bound = false;
+        return sendBallot(payload);
       } else {
         ballot.acked = payload; // answered, if not accepted: nothing is on its way
         MV.setText($("ballot-status"), "");

@@ -501,14 +501,14 @@ def leaders(method: VoteMethod, items: list[ProposalTally]) -> list[int]:
     return [item.proposal_id for item in candidates if method_rules.rank_key(item) == best]
 
 
-def progress(eligible: Iterable[Any], answered: Iterable[Any]) -> tuple[int, int]:
+def progress(eligible: int, ballots: int) -> tuple[int, int]:
     """Return (answered, of) for "X av Y har svarat".
 
-    Y counts everyone entitled to vote now, plus anyone who answered and then left: a ballot
-    cast while entitled still counts, so X never exceeds Y.
+    X counts the round's ballots, Y everyone entitled to vote now. Nothing records who answered
+    (that would link people to ballots), so a ballot cast by someone who then left still counts
+    in X, and Y is never less than X.
     """
-    eligible_set, answered_set = set(eligible), set(answered)
-    return len(answered_set), len(eligible_set | answered_set)
+    return ballots, max(eligible, ballots)
 
 
 # --- A result in words ----------------------------------------------------------------------

@@ -183,8 +183,13 @@ def _participant(conn: Connection) -> Participant:
 def on_state_get(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]:
     """Sent by any client after (re)connecting; the sender alone gets the current state.
 
-    A phone adds ``secret`` to get back its own proposals and ballot.
+    A phone adds ``secret`` to get back its own proposals and ballot. A phone's first one binds
+    that secret to its participant (``services.bind_secret``), apart from any vote.
     """
+    if conn.role == "people":
+        participant = _participant(conn)
+        if participant.secret_hash is None and services.is_secret(payload.get("secret")):
+            services.bind_secret(participant.id, payload.get("secret"))
     workshop = services.get_workshop(conn.workshop_id)
     online = online_count(workshop.id)
     if conn.role == "facilitator":

@@ -12,7 +12,6 @@ from ..domain.privacy import hash_parts, is_secret
 from ..models import (
     Ballot,
     Participant,
-    Response,
     VoteRound,
     db,
 )
@@ -47,7 +46,8 @@ def round_tally(vote_round: VoteRound) -> domain.Tally:
 
 
 def round_progress(vote_round: VoteRound) -> tuple[int, int]:
-    answered = db.session.scalars(
-        sa.select(Response.participant_id).filter_by(round_id=vote_round.id)
+    """Return "X av Y har svarat": X counts the round's ballots (no row says who answered)."""
+    ballots = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Ballot).filter_by(round_id=vote_round.id)
     )
-    return domain.progress(eligible_ids(vote_round.goal.workshop), answered)
+    return domain.progress(len(eligible_ids(vote_round.goal.workshop)), ballots or 0)

@@ -64,7 +64,17 @@ from .proposals import (
 )
 from .screen import MAX_SCREEN_PAGE, set_screen_auto, set_screen_focus, set_screen_page
 from .time_plan import follow_clock, set_goal_plan, set_plan
-from .voting import BAD_VOTE_ID, CONFLICT, MAX_REV, VoteOutcome, VoteSQL, cast_vote
+from .voting import (
+    BAD_VOTE_ID,
+    CONFLICT,
+    MAX_REV,
+    VoteOutcome,
+    VoteSQL,
+    ballot_batches,
+    bind_secret,
+    cast_vote,
+    phone_hash,
+)
 from .workshops import (
     DETAIL_LIMITS,
     close_workshop,

@@ -16,7 +16,6 @@ from ..models import (
     LoginAttempt,
     Participant,
     Proposal,
-    Response,
     VoteRound,
     Workshop,
     db,
@@ -31,8 +30,8 @@ from .common import get_workshop
 def erase_personal_data(workshop_id: int, *, action: str = "erase") -> int:
     """Erase the participants of a workshop, keeping its anonymous result; return how many.
 
-    Deletes every participant (their display names and the tokens their phones carry) and the
-    record of who answered which round; ballots and tallies, proposals, decisions and parked
+    Deletes every participant (their display names, the tokens their phones carry and the
+    hashes of their ballot secrets); ballots and tallies, proposals, decisions and parked
     points stay, so the summary and the exports still work. Proposal authors named in named mode
     become "Deltagare". Refused while the dialogue is running. After the commit the database
     file is scrubbed (``scrub_storage``), so the erased data is not left in its log either.
@@ -50,8 +49,6 @@ def erase_personal_data(workshop_id: int, *, action: str = "erase") -> int:
     db.session.execute(
         sa.update(Ballot).where(Ballot.round_id.in_(round_ids)).values(participant_id=None)
     )
-    db.session.execute(sa.delete(Response).where(Response.round_id.in_(round_ids)))
-    db.session.execute(sa.delete(Response).where(Response.participant_id.in_(people)))
     named = sa.and_(
         Proposal.goal_id.in_(goal_ids),
         sa.or_(Proposal.author_participant_id.is_not(None), Proposal.author_key.is_not(None)),
@@ -76,8 +73,6 @@ def delete_workshop(workshop_id: int) -> None:
     audit(None, "workshop_delete", {"title": workshop.title, "workshop_id": workshop.id})
     workshop.current_goal_id = None
     db.session.flush()
-    erase = sa.select(Participant.id).filter_by(workshop_id=workshop.id)
-    db.session.execute(sa.delete(Response).where(Response.participant_id.in_(erase)))
     for goal in workshop.goals:
         for proposal in goal.proposals:
             proposal.merged_into_id = None
