@@ -13,7 +13,7 @@ from workshop.extensions import db
 from workshop.models import Ballot
 
 from .builders import Dialogue, emit_ack
-from .conftest import received
+from .conftest import Follower, received
 
 FACILITATOR_ONLY = ("all_proposals", "live_tally", "participants", "agenda", "parking")
 
@@ -33,14 +33,15 @@ class Room(Dialogue):
         )
         super().__init__(app, client, workshop_id, phones=5, screen=True)
         self.seen: dict[str, list[dict[str, Any]]] = {"screen": [], "phones": [], "fac": []}
+        self.followers = [Follower(self.screen)] + [
+            Follower(phone.sio, {"secret": phone.secret}) for phone in self.phones
+        ]
         self.collect()
 
     def collect(self) -> None:
         """Drain every client's inbox, checking what must never reach phones or the screen."""
         self.seen["fac"].extend(received(self.fac))
-        public = received(self.screen)
-        for phone in self.phones:
-            public.extend(received(phone.sio))
+        public = [state for follower in self.followers for state in follower.collect()]
         for payload in public:
             for key in FACILITATOR_ONLY:
                 assert key not in payload, f"{key} leaked to a public audience"

@@ -225,7 +225,39 @@
         handlers.state(state);
       }
     });
+    socket.on("count", function (count) {
+      if (handlers.count) {
+        handlers.count(count);
+      }
+    });
     return socket;
+  };
+
+  /**
+   * A compact push while votes come in ("X av Y", who is online) applied onto the last full
+   * snapshot: the new state, or null when that snapshot is not the one the count was made for
+   * (its shape differs), and the page must fetch the whole state again.
+   */
+  MV.applyCount = function (state, count) {
+    if (!state || !count || state.shape !== count.shape) {
+      return null;
+    }
+    var next = {};
+    Object.keys(state).forEach(function (key) {
+      next[key] = state[key];
+    });
+    ["seq", "prev_seq", "server_now", "plan", "people"].forEach(function (key) {
+      next[key] = count[key];
+    });
+    if (state.vote && count.vote) {
+      next.vote = {};
+      Object.keys(state.vote).forEach(function (key) {
+        next.vote[key] = state.vote[key];
+      });
+      next.vote.answered = count.vote.answered;
+      next.vote.total = count.vote.total;
+    }
+    return next;
   };
 
   /** Emit with an acknowledgement; resolve to the ack or to {ok:false, code, error}. */

@@ -52,6 +52,14 @@
       fetchState();
     },
     state: render,
+    count: function (count) {
+      var next = MV.applyCount(last, count);
+      if (next) {
+        render(next);
+      } else if (!last || count.seq > last.seq) {
+        fetchState();
+      }
+    },
   });
 
   function fetchState() {

@@ -199,6 +199,7 @@ def on_state_get(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]:
         return {"state": full}
     result: dict[str, Any] = {"state": snapshots.public_state(workshop)}
     result["state"]["people"]["online"] = online
+    result["state"]["shape"] = snapshots.shape(result["state"])  # what a later count applies to
     if conn.role == "people":
         result["own"] = snapshots.own_state(workshop, _participant(conn), payload.get("secret"))
     return result

@@ -200,7 +200,16 @@ def take_token(sid: str, rate: float, burst: int) -> bool:
 _dirty: set[int] = set()
 _flushing: set[int] = set()
 _pushed_seq: dict[int, int] = {}
+# Per (workshop, language): the shape of the last full snapshot sent to phones and presenter.
+_pushed_shape: dict[tuple[int, str], str] = {}
 _push_lock = threading.RLock()
+
+
+def forget_pushes() -> None:
+    """Forget what was pushed (seq and shape per workshop): a test database starts ids again."""
+    with _push_lock:
+        _pushed_seq.clear()
+        _pushed_shape.clear()
 
 
 def push_state(workshop_id: int) -> None:
@@ -262,9 +271,12 @@ def _flush(app: Any, workshop_id: int, interval: float) -> None:
 def send_state(workshop_id: int) -> None:
     """Send the current snapshot to every audience of a workshop now.
 
-    Phones and presenter get the public snapshot; the facilitator's console gets the full
-    one. Each language's room gets the snapshot with its labels (phase, voting method, results
-    text) translated for it. Every snapshot carries ``prev_seq``, the seq of the previous push.
+    The facilitator's console gets the full snapshot first, then the presenter and the phones
+    the public one. Each language's room gets the snapshot with its labels (phase, voting
+    method, results text) translated for it. Every snapshot carries ``prev_seq``, the seq of
+    the previous push. When only counts changed since this worker's last push (votes coming
+    in: "X av Y", who is online), phones and presenter get the compact ``count`` instead:
+    a few hundred bytes for every phone in the room, not the whole snapshot.
     """
     with _push_lock:
         workshop = services.get_workshop(workshop_id)
@@ -284,13 +296,21 @@ def send_state(workshop_id: int) -> None:
                     public = snapshots.public_state(workshop)
                     public["people"]["online"] = online
                     public["prev_seq"] = prev_seq
-                    socketio.emit("state", public, to=room(workshop_id, "screen", locale))
-                    socketio.emit("state", public, to=room(workshop_id, "people", locale))
-                    socketio.sleep(0)  # let waiting handlers (acks) run between the snapshots
                     full = snapshots.facilitator_state(workshop, public)
-                    full["prev_seq"] = prev_seq
                     full["people"]["typing"] = typing
                     socketio.emit("state", full, to=room(workshop_id, "facilitator", locale))
+                    public["shape"] = snapshots.shape(public)
+                    key = (workshop_id, locale)
+                    # Another worker may have pushed another shape since: a client applies a
+                    # count only onto the shape it names, and otherwise fetches the state.
+                    if _pushed_shape.get(key) == public["shape"]:
+                        event, payload = "count", snapshots.count_of(public)
+                    else:
+                        event, payload = "state", public
+                    _pushed_shape[key] = public["shape"]
+                    socketio.emit(event, payload, to=room(workshop_id, "screen", locale))
+                    socketio.emit(event, payload, to=room(workshop_id, "people", locale))
+                    socketio.sleep(0)  # let waiting handlers (acks) run between languages
 
 
 def typing_now(workshop: Any) -> int:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -190,6 +192,29 @@ def public_state(workshop: Workshop) -> dict[str, Any]:
         if revealed is not None:
             state["results"] = results_data(revealed, goal)
     return state
+
+
+# What changes while a vote runs without changing anything else: the compact ``count`` push
+# carries these, and the shape (a hash of the rest) tells a client its snapshot is still current.
+COUNT_KEYS = ("seq", "prev_seq", "server_now", "plan", "people")
+
+
+def shape(public: dict[str, Any]) -> str:
+    """A short hash of a public snapshot without what a ``count`` push carries."""
+    rest = {k: v for k, v in public.items() if k not in COUNT_KEYS and k != "shape"}
+    if rest.get("vote"):
+        rest["vote"] = {k: v for k, v in rest["vote"].items() if k not in ("answered", "total")}
+    encoded = json.dumps(rest, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha1(encoded.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def count_of(public: dict[str, Any]) -> dict[str, Any]:
+    """The compact push for phones and the presenter when only counts changed."""
+    count = {k: public.get(k) for k in COUNT_KEYS}
+    count["shape"] = public["shape"]
+    vote = public.get("vote")
+    count["vote"] = {"answered": vote["answered"], "total": vote["total"]} if vote else None
+    return count
 
 
 def public_plan(workshop: Workshop) -> dict[str, Any] | None:
