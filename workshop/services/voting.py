@@ -118,7 +118,20 @@ def _vote_statements(dialect: str) -> dict[str, Any]:
     )
     # A ballot stored at the same moment (a resend racing its original) makes the insert do
     # nothing instead of failing the whole batch; the writer of the second then decides again.
+    # psycopg reports no row count for it (-1), so there the insert returns the key it stored.
     insert = (sqlite if dialect == "sqlite" else postgresql).insert
+    ballot = (
+        insert(b)
+        .values(
+            key=sa.bindparam("b_key"),
+            round_id=sa.bindparam("b_round_id"),
+            answers=sa.bindparam("new_answers", type_=b.c.answers.type),
+            rev=sa.bindparam("new_rev"),
+            vote_id=sa.bindparam("new_vote_id"),
+            participant_id=sa.bindparam("b_participant_id"),
+        )
+        .on_conflict_do_nothing()
+    )
     return {
         # The participant (with its bound secret), its workshop, the round (if it exists), the
         # round's goal and this phone's ballot (if any), in one read.
@@ -130,16 +143,7 @@ def _vote_statements(dialect: str) -> dict[str, Any]:
             rev=sa.bindparam("new_rev"),
             vote_id=sa.bindparam("new_vote_id"),
         ),
-        "ballot": insert(b)
-        .values(
-            key=sa.bindparam("b_key"),
-            round_id=sa.bindparam("b_round_id"),
-            answers=sa.bindparam("new_answers", type_=b.c.answers.type),
-            rev=sa.bindparam("new_rev"),
-            vote_id=sa.bindparam("new_vote_id"),
-            participant_id=sa.bindparam("b_participant_id"),
-        )
-        .on_conflict_do_nothing(),
+        "ballot": ballot if dialect == "sqlite" else ballot.returning(b.c.key),
         # Once per participant, in its own transaction, never in a vote's.
         "bind": p.update()
         .where(p.c.id == sa.bindparam("participant_id"), p.c.secret_hash.is_(None))
@@ -299,7 +303,8 @@ def _write_one(run: VoteSQL, write: _Write, seq: int) -> VoteOutcome | BaseExcep
         stored = run("change", values).rowcount == 1  # 0: a newer revision was stored meanwhile
     else:
         values |= {"b_round_id": write.round_id, "b_participant_id": write.participant_id}
-        stored = run("ballot", values).rowcount == 1  # 0: the same ballot was stored meanwhile
+        result = run("ballot", values)  # nothing stored: the same ballot was stored meanwhile
+        stored = result.rowcount == 1 if run.raw else result.first() is not None
     if not stored:
         return Retry(DomainError(CONFLICT, code="conflict"))
     return VoteOutcome(stored=True, changed=write.change, rev=write.rev, seq=seq)
