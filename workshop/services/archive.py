@@ -39,14 +39,15 @@ from ._unit import unit_of_work
 from .audit import audit
 from .workshops import unique_join_code
 
-_JSON_TYPES = {
-    "string": N_("text"),
-    "integer": N_("ett heltal"),
-    "number": N_("ett tal"),
-    "boolean": N_("sant eller falskt"),
-    "object": N_("ett objekt"),
-    "array": N_("en lista"),
-    "null": N_("tomt"),
+# One whole message per type: a type name passed as a parameter would stay Swedish in English.
+_TYPE_ERRORS = {
+    "string": N_("Fel typ i arkivet vid %(path)s: ska vara text."),
+    "integer": N_("Fel typ i arkivet vid %(path)s: ska vara ett heltal."),
+    "number": N_("Fel typ i arkivet vid %(path)s: ska vara ett tal."),
+    "boolean": N_("Fel typ i arkivet vid %(path)s: ska vara sant eller falskt."),
+    "object": N_("Fel typ i arkivet vid %(path)s: ska vara ett objekt."),
+    "array": N_("Fel typ i arkivet vid %(path)s: ska vara en lista."),
+    "null": N_("Fel typ i arkivet vid %(path)s: ska vara tomt."),
 }
 
 
@@ -71,9 +72,9 @@ def _schema_error(error: Any) -> DomainError:
         expected = error.validator_value
         expected = expected[0] if isinstance(expected, list) else expected
         return DomainError(
-            N_("Fel typ i arkivet vid %(path)s: ska vara %(type)s."),
+            _TYPE_ERRORS.get(expected, N_("Ogiltigt värde i arkivet vid %(path)s.")),
             code="bad_archive",
-            params={"path": path, "type": _JSON_TYPES.get(expected, expected)},
+            params={"path": path},
         )
     if error.validator == "additionalProperties":
         return DomainError(
