@@ -392,6 +392,20 @@ def test_the_schema_states_the_live_limits() -> None:
         )
     goal = defs["goal"]["properties"]
     assert {k: goal[k]["maxLength"] for k in domain.GOAL_LIMITS} == domain.GOAL_LIMITS
+    details = schema["properties"]["workshop"]["properties"]
+    assert {k: details[k]["maxLength"] for k in services.DETAIL_LIMITS} == services.DETAIL_LIMITS
+    follow_up = defs["follow_up"]["properties"]
+    assert {k: follow_up[k]["maxLength"] for k in ("value", "comment", "activities")} == {
+        k: domain.FOLLOW_UP_LIMITS[k] for k in ("value", "comment", "activities")
+    }
+    dissent = defs["decision"]["properties"]["dissent"]["items"]["properties"]
+    assert (dissent["text"]["maxLength"], dissent["name"]["maxLength"]) == (
+        services.MAX_DISSENT,
+        services.MAX_NAME,
+    )
+    parking = schema["properties"]["parking"]["items"]["properties"]
+    assert parking["text"]["maxLength"] == services.MAX_PARKING
+    assert defs["proposal"]["properties"]["hidden_reason"]["maxLength"] == services.MAX_REASON
     assert schema["properties"]["goals"]["maxItems"] == ARCHIVE_LIMITS["goals"]
     assert goal["proposals"]["maxItems"] == ARCHIVE_LIMITS["proposals"]
     assert goal["rounds"]["maxItems"] == ARCHIVE_LIMITS["rounds"]
