@@ -8,7 +8,6 @@ and a decision's tally must be what its ballots give. A valid archive still roun
 from __future__ import annotations
 
 import copy
-import io
 import json
 from collections.abc import Callable
 from typing import Any
@@ -80,6 +79,16 @@ def _goal_position(archive: dict[str, Any]) -> None:
 def _too_many_ballots(archive: dict[str, Any]) -> None:
     r = _round(archive, "ja_nej")
     r["ballots"] = [r["ballots"][0]] * (ARCHIVE_LIMITS["ballots"] + 1)
+
+
+def _too_many_ballots_in_all(archive: dict[str, Any]) -> None:
+    goal = archive["goals"][_goal(archive, "ja_nej")]
+    first = goal["rounds"][0]
+    rounds = 1 + ARCHIVE_LIMITS["all_ballots"] // ARCHIVE_LIMITS["ballots"]
+    goal["rounds"] = [
+        {**first, "number": n + 1, "ballots": [first["ballots"][0]] * ARCHIVE_LIMITS["ballots"]}
+        for n in range(rounds)
+    ]
 
 
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
@@ -226,6 +235,13 @@ CASES: list[tuple[str, str, Callable[[dict[str, Any]], Any], str, str]] = [
         f"Too many items in {YES}.ballots (at most {ARCHIVE_LIMITS['ballots']}).",
     ),
     (
+        "too_many_ballots_in_all",
+        "ja_nej",
+        _too_many_ballots_in_all,
+        "Arkivet har för många röster (22003, högst 20000).",
+        "The archive has too many ballots (22003, at most 20000).",
+    ),
+    (
         "wrong_type",
         "ja_nej",
         _set("goals.1.proposals.0.number", "ett"),
@@ -262,11 +278,21 @@ def _export(client: FlaskClient, workshop_id: int) -> dict[str, Any]:
     return response.get_json()
 
 
+def _multipart(body: bytes) -> bytes:
+    """The form's body written out: the test client would spool a large file to a temporary
+    file that a refused request leaves unclosed (a ResourceWarning)."""
+    return (
+        b"--grans\r\n"
+        b'Content-Disposition: form-data; name="archive"; filename="arkiv.json"\r\n'
+        b"Content-Type: application/json\r\n\r\n" + body + b"\r\n--grans--\r\n"
+    )
+
+
 def _upload(client: FlaskClient, body: bytes, lang: str = "sv") -> Any:
     return client.post(
         "/f/importera",
-        data={"archive": (io.BytesIO(body), "arkiv.json")},
-        content_type="multipart/form-data",
+        data=_multipart(body),
+        content_type="multipart/form-data; boundary=grans",
         headers={"Accept-Language": lang},
     )
 
@@ -324,16 +350,7 @@ def test_an_oversized_file_is_refused_before_it_is_read(
     before = table_rows(app)
     archive = json.dumps(archives["ja_nej"]).encode()
     archive += b" " * (app.config["MAX_CONTENT_LENGTH"] + 1 - len(archive))
-    # The multipart body written out here: the test client would spool it to a temporary
-    # file that the refused request never closes.
-    body = (
-        b"--grans\r\n"
-        b'Content-Disposition: form-data; name="archive"; filename="arkiv.json"\r\n'
-        b"Content-Type: application/json\r\n\r\n" + archive + b"\r\n--grans--\r\n"
-    )
-    response = client.post(
-        "/f/importera", data=body, content_type="multipart/form-data; boundary=grans"
-    )
+    response = _upload(client, archive)
     assert response.status_code == 413
     assert "Filen är för stor." in response.get_data(as_text=True)
     assert table_rows(app) == before
@@ -366,6 +383,11 @@ def test_depth_is_scanned_before_parsing() -> None:
     with pytest.raises(domain.DomainError):
         parse_archive(DEEP_OBJECT.encode())
     assert parse_archive('\ufeff{"a": [1]}'.encode()) == {"a": [1]}
+    # Unmatched brackets are not deep nesting: json.loads refuses them (RecursionError caught).
+    assert bracket_depth("[" * 5000, MAX_DEPTH) == 0
+    with pytest.raises(domain.DomainError) as caught:
+        parse_archive(b"[" * 5000)
+    assert caught.value.message == "Filen är inte en JSON-fil från Målverkstad."
 
 
 @pytest.mark.parametrize("base", ["ja_nej", "prickar"])

@@ -30,12 +30,13 @@ ARCHIVE_LIMITS: dict[str, int] = {
     "proposals": 2000,  # per goal; also a round's proposals and a tally's
     "rounds": 50,  # per goal
     "ballots": 2000,  # per round
+    "all_ballots": 20000,  # in the whole archive: its rows are written in one transaction
     "follow_ups": 50,  # per goal
     "follow_up_dates": 20,
     "dissent": 30,  # as services.decisions accepts
     "parking": 2000,
-    "audit": 20000,
-    "detail_items": 2000,  # a list or object inside one audit entry's details
+    "audit": 10000,
+    "detail_items": 2000,  # a list inside one audit entry's details
 }
 
 NOT_JSON = N_("Filen är inte en JSON-fil från Målverkstad.")
@@ -45,23 +46,24 @@ TOO_DEEP = N_("Arkivet är för djupt nästlat (högst %(limit)s nivåer).")
 # than tab and newlines, lone surrogates, U+FFFE/U+FFFF. PostgreSQL refuses NUL outright.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
+_NOT_BRACKET = re.compile(r"[^\[\]{}]++")
+_ONE_KIND = str.maketrans("{}", "[]")
 
 
 def bracket_depth(text: str, limit: int) -> int:
-    """Return how deep the JSON ``text`` nests, stopping once it passes ``limit``.
+    """Return how deep the JSON ``text`` nests (brackets in strings skipped), at most limit + 1.
 
     A scan of the raw text, so json.loads never recurses into a hostile file (it raises
-    RecursionError around 1,000 levels, which would be an HTTP 500).
+    RecursionError near 1,000 levels, an HTTP 500). Each pass removes the innermost pairs, so
+    the passes needed are the depth; a few C-level passes, not a Python loop per character.
+    Unmatched brackets are left for json.loads to refuse.
     """
-    depth = deepest = 0
-    for match in _BRACKET.finditer(_JSON_STRING.sub("", text)):
-        depth += 1 if match.group() in "[{" else -1
-        if depth > deepest:
-            deepest = depth
-            if deepest > limit:
-                break
-    return deepest
+    rest = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)).translate(_ONE_KIND)
+    for passes in range(limit + 1):
+        if "[]" not in rest:
+            return passes
+        rest = rest.replace("[]", "")
+    return limit + 1
 
 
 def parse_archive(raw: bytes) -> Any:
@@ -188,6 +190,18 @@ def check_round(r: Mapping[str, Any], numbers: set[int], where: str) -> list[dic
         except DomainError as exc:
             raise _ballot_error(exc, f"{where}.ballots[{i}]") from None
     return ballots
+
+
+def check_ballot_count(goals: Sequence[Mapping[str, Any]]) -> None:
+    """Bound the ballots of the whole archive, which one import writes while holding the
+    database's write lock (the live votes wait for it)."""
+    count = sum(len(r["ballots"]) for g in goals for r in g["rounds"])
+    if count > ARCHIVE_LIMITS["all_ballots"]:
+        raise DomainError(
+            N_("Arkivet har för många röster (%(count)s, högst %(limit)s)."),
+            code="bad_archive",
+            params={"count": count, "limit": ARCHIVE_LIMITS["all_ballots"]},
+        )
 
 
 def check_round_numbers(rounds: Sequence[Mapping[str, Any]], where: str) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from .. import domain
 from ..domain import N_, DomainError
 from ..domain.archive import (
+    check_ballot_count,
     check_decision_tally,
     check_details,
     check_round,
@@ -121,6 +122,7 @@ def validate_archive(data: Any) -> None:
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:
         raise _schema_error(error)
+    check_ballot_count(data["goals"])
 
 
 def _bad_date(where: str) -> DomainError:
