@@ -159,7 +159,9 @@ def import_archive(data: Any, facilitator_id: int | None = None) -> Workshop:
     """Recreate a workshop from an archive made by ``export_archive``, as a new workshop.
 
     It gets a fresh join code and presenter key; ballots get fresh random keys. The steps below
-    each read one part of the archive; any broken reference refuses the whole import.
+    each read one part of the archive; any broken reference, any ballot the live vote would
+    refuse and any decision tally that is not the recount of its ballots refuses the whole
+    import (limits and order: ``docs/archive.md``).
     """
     validate_archive(data)
     workshop = _workshop(data["workshop"], facilitator_id)
