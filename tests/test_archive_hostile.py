@@ -423,4 +423,4 @@ def test_the_schema_states_the_live_limits() -> None:
     assert schema["properties"]["parking"]["maxItems"] == ARCHIVE_LIMITS["parking"]
     assert schema["properties"]["audit"]["maxItems"] == ARCHIVE_LIMITS["audit"]
     assert defs["decision"]["properties"]["dissent"]["maxItems"] == ARCHIVE_LIMITS["dissent"]
-    assert defs["number"]["maximum"] == domain.MAX_ID
+    assert defs["number"]["maximum"] == ARCHIVE_LIMITS["proposals"]

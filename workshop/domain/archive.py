@@ -27,7 +27,7 @@ MAX_DETAIL_DEPTH = 2
 # How many items a list in the archive may hold (the schema's maxItems say the same).
 ARCHIVE_LIMITS: dict[str, int] = {
     "goals": 100,
-    "proposals": 2000,  # per goal; also a round's proposals and a tally's
+    "proposals": 2000,  # per goal; also a round's proposals, a tally's and any number
     "rounds": 50,  # per goal
     "ballots": 2000,  # per round
     "all_ballots": 20000,  # in the whole archive: its rows are written in one transaction
