@@ -212,8 +212,8 @@ def _vote_sql_sqlite() -> dict[str, Any]:
 CONFLICT = N_("Rösten kunde inte sparas. Försök igen.")
 UNBOUND = N_("Sidan behöver hämtas på nytt innan du kan rösta. Ladda om sidan och försök igen.")
 OTHER_DEVICE = N_(
-    "Du kan bara rösta från webbläsaren där du gick med i dialogen: den här har inte din "
-    "röstnyckel (den kan ha rensats). Ladda om sidan där du gick med."
+    "Du kan inte rösta härifrån: webbläsaren har inte längre röstnyckeln från när du gick med "
+    "(den kan ha rensats). Röster du redan lämnat gäller."
 )
 
 
