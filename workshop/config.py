@@ -120,6 +120,12 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         # Seconds between a worker's heartbeats in Redis; after three missed ones the other
         # workers forget its sockets (a worker that was killed no longer counts as online).
         "REDIS_HEARTBEAT": float(os.environ.get("REDIS_HEARTBEAT", "10")),
+        # Requests that take a join code (GET /j/<code>, the QR code, the start page's form), per
+        # client address: a burst of JOIN_CODE_BURST, refilled at JOIN_CODE_RATE per second, then
+        # 429 (workshop/web/throttle.py). A whole room behind one NAT address joins within the
+        # burst; a guesser gets 2 codes/s instead of ~400 (25⁶ ≈ 244 million codes).
+        "JOIN_CODE_RATE": float(os.environ.get("JOIN_CODE_RATE", "2")),
+        "JOIN_CODE_BURST": int(os.environ.get("JOIN_CODE_BURST", "120")),
         # Behind a reverse proxy: trust this many proxies' X-Forwarded-For/-Proto/-Host/-Port
         # (the client's address for the login lock-out, https for cookies). 0: none.
         "PROXY_FIX": int(os.environ.get("PROXY_FIX", "0") or 0),
