@@ -296,4 +296,5 @@ def guard_transport(
         # A copy of the driver's table for this server alone (the module's stays as it is).
         websocket = checked_websocket_class(eio._async["websocket"], eio.max_http_buffer_size)
         eio._async = {**eio._async, "websocket": websocket}
-    eio.logger.addFilter(ShortTracebacks())
+    if not any(isinstance(f, ShortTracebacks) for f in eio.logger.filters):
+        eio.logger.addFilter(ShortTracebacks())  # Engine.IO's logger is shared by every app
