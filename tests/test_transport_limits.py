@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -277,3 +278,33 @@ def test_the_access_log_has_no_sid(
     assert "transport=polling&sid=- HTTP/1.1" in log  # the lines are there, redacted
     assert log.count("sid=-") >= 2
     assert sid not in log
+
+
+def test_a_frame_over_the_size_limit_is_refused_while_it_arrives(
+    servers: list[Server], tmp_path: Path, database_url: str, mode: str
+) -> None:
+    # Before: Engine.IO checked MAX_MESSAGE_SIZE after the WebSocket library had read the whole
+    # frame (one 60 MB frame: +85 MB threading, +120 MB gevent).
+    server = start(servers, tmp_path, database_url, mode)
+    ws = RawWebSocket(server.port)
+    ws.receive()  # Engine.IO's open packet
+    before = server.rss()
+    peak = before
+    sender = threading.Thread(target=send_ignoring_errors, args=(ws, "4" + "x" * (40 * MB)))
+    sender.start()
+    deadline = time.monotonic() + 15
+    while sender.is_alive() and time.monotonic() < deadline:
+        peak = max(peak, server.rss())
+        time.sleep(0.05)
+    sender.join(15)
+    ws.close()
+    print(f"{mode}: one 40 MB frame, RSS grew {(peak - before) / MB:.1f} MB at most")
+    assert peak - before < 10 * MB
+    assert http().get(f"{server.url}/healthz", timeout=5).status_code == 200
+
+
+def send_ignoring_errors(ws: RawWebSocket, data: str) -> None:
+    try:
+        ws.send(data)
+    except OSError:
+        pass  # the server closed the connection before the frame was through

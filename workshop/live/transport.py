@@ -19,6 +19,7 @@ rate limits (+98 MB in 3.6 s). A malformed frame ended in a full traceback in th
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket as stdlib_socket
 import threading
@@ -173,7 +174,26 @@ def checked_websocket_class(base: type, max_size: int) -> type:
     fail on a closed socket. Read here, it ends the connection as a client's close would.
     """
 
+    try:
+        from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
+    except ImportError:  # pragma: no cover - simple-websocket is a dependency
+        SimpleWebSocketWSGI = None  # noqa: N806
+
     class CheckedWebSocket(base):  # type: ignore[misc, valid-type]
+        def __init__(self, handler: Any, server: Any, **kwargs: Any) -> None:
+            if SimpleWebSocketWSGI is not None and issubclass(base, SimpleWebSocketWSGI):
+                # simple-websocket closes a message as soon as it grows past this while
+                # arriving; Engine.IO checks the size only after it was read whole (+85 MB
+                # for one 60 MB frame).
+                kwargs.setdefault("max_message_size", max_size)
+            super().__init__(handler, server, **kwargs)
+
+        def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+            websocket = environ.get("wsgi.websocket")  # gevent-websocket's, already upgraded
+            if websocket is not None:
+                bound_gevent_websocket(websocket, max_size)
+            return super().__call__(environ, start_response)
+
         def wait(self) -> Any:
             data = super().wait()
             if data is None:
@@ -189,6 +209,49 @@ def checked_websocket_class(base: type, max_size: int) -> type:
             return data
 
     return CheckedWebSocket
+
+
+class BoundedRead:
+    """A gevent-websocket connection's payload reader that refuses past ``max_size`` per message."""
+
+    def __init__(self, read: Callable[[int], bytes], max_size: int) -> None:
+        self.read, self.max_size, self.received = read, max_size, 0
+
+    def __call__(self, length: int) -> bytes:
+        self.received += length
+        if self.received > self.max_size:
+            from geventwebsocket.exceptions import WebSocketError
+
+            log_short("malformed", "closed a socket that sent a frame over the size limit")
+            raise WebSocketError("message too large")  # receive() then closes the socket
+        return self.read(length)
+
+
+def bound_gevent_websocket(websocket: Any, max_size: int) -> None:
+    """Make a gevent-websocket connection refuse a message longer than ``max_size`` bytes.
+
+    Its ``read_frame`` reads the whole payload a frame's header announces (+120 MB for one 60 MB
+    frame) and ``read_message`` joins fragments without a limit. The payload reads go through
+    ``raw_read``, counted per message here: the class (slots, no ``__dict__``) gets a subclass of
+    the same layout whose ``read_message`` starts each message's count at 0.
+    """
+    websocket.raw_read = BoundedRead(websocket.raw_read, max_size)
+    websocket.__class__ = bounded_websocket_class()
+
+
+@functools.cache
+def bounded_websocket_class() -> type:
+    """gevent-websocket's WebSocket whose ``read_message`` restarts its ``BoundedRead``'s count."""
+    from geventwebsocket.websocket import WebSocket
+
+    class BoundedWebSocket(WebSocket):  # type: ignore[misc]
+        __slots__ = ()
+
+        def read_message(self) -> Any:
+            self.raw_read.received = 0
+            return super().read_message()
+
+    return BoundedWebSocket
 
 
 class ShortTracebacks(logging.Filter):
