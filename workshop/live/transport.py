@@ -13,8 +13,12 @@ rate limits (+98 MB in 3.6 s). A malformed frame ended in a full traceback in th
 - a wrap of Engine.IO's ``message`` handler: binary packets and attachments are refused (the
   socket closed) before python-socketio buffers them, every frame spends a token of a bucket per
   socket, and a frame python-socketio cannot parse closes the socket with one short log line;
-- a WebSocket wrapper that ends the connection on a frame Engine.IO cannot decode, and a log
-  filter for the polling transport's, so those are one short line too (rate-limited per kind).
+- a WebSocket wrapper that ends the connection on a frame Engine.IO cannot decode or one over
+  ``MAX_MESSAGE_SIZE`` (counted while it arrives, not after it was read whole), and a log filter
+  for the polling transport's decoding errors, so those are one short line too (rate-limited).
+
+Engine.IO's own control packets (ping, pong, upgrade, noop) spend no frame token; an answer the
+server queues for them counts against the send queue's bound like any other.
 """
 
 from __future__ import annotations
