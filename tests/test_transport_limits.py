@@ -202,6 +202,7 @@ def test_a_socket_that_never_reads_is_closed_and_memory_stays_bounded(
     assert closed, "a socket that never reads must be disconnected"
     assert grown < 30 * MB, f"{grown / MB:.1f} MB held for one socket"
     assert "closed a socket that does not read" in server.text()
+    assert "Traceback" not in server.text()
     # The server still answers.
     assert http().get(f"{server.url}/healthz", timeout=5).status_code == 200
 
@@ -227,6 +228,7 @@ def test_binary_event_announcing_1000_attachments_is_refused(
     print(f"{mode}: {sent} of 1000 × 100 KB attachments sent; RSS grew {grown / MB:.1f} MB")
     assert grown < 20 * MB, f"{grown / MB:.1f} MB buffered"
     assert "refused a binary Socket.IO packet" in server.text()
+    assert "Traceback" not in server.text()
 
 
 def test_500_malformed_frames_log_a_few_short_lines(
