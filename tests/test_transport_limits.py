@@ -179,7 +179,7 @@ def test_a_socket_that_never_reads_is_closed_and_memory_stays_bounded(
     before = server.rss()
     peak = before
     closed = False
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 30  # closed after 1–11 s here (gevent's handlers queue up)
     n = 0
     try:
         while time.monotonic() < deadline:
@@ -192,7 +192,7 @@ def test_a_socket_that_never_reads_is_closed_and_memory_stays_bounded(
     except OSError:
         closed = True  # the server shut the connection down under the sender
     closed = closed or ws.is_closed_by_server(5)
-    elapsed = 20 - (deadline - time.monotonic())
+    elapsed = 30 - (deadline - time.monotonic())
     ws.close()
     grown = peak - before
     print(
