@@ -13,6 +13,7 @@ from ..extensions import db
 from ..live import push_state
 from ..models import Workshop
 from .common import join_url, login_required, participant, presenter, translate, workshop_or_404
+from .throttle import throttled
 
 # --- presenter ------------------------------------------------------------------------------
 
@@ -56,6 +57,7 @@ def _closed_page(exc: DomainError) -> tuple[str, int]:
 
 
 @participant.route("/j/<code>", methods=["GET", "POST"])
+@throttled("join_code", methods=("GET",))
 def join(code: str) -> Any:
     try:
         workshop = services.find_by_code(code)
