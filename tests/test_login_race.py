@@ -18,7 +18,7 @@ from workshop.extensions import db
 from workshop.models import LoginAttempt
 
 from .conftest import PASSWORD
-from .test_concurrency import _run_workers, _worker_app
+from .processes import run_workers, worker_app
 
 
 def burst(app: Flask, passwords: list[str], ip: str = "10.0.0.7") -> list[Any]:
@@ -77,7 +77,7 @@ def _login_worker(url: str, barrier: Any, results: Any) -> None:  # pragma: no c
     """One server process of several: eight wrong logins at once, at the same moment as the
     other process's."""
     try:
-        app = _worker_app(url)
+        app = worker_app(url)
         with app.app_context():
             db.engine.dispose()  # connections of its own, none inherited from the parent
         barrier.wait(timeout=60)
@@ -89,7 +89,7 @@ def _login_worker(url: str, barrier: Any, results: Any) -> None:  # pragma: no c
 def test_the_lockout_holds_across_server_processes(app: Flask, database_url: str) -> None:
     """Two worker processes on one database, 16 wrong logins at the same moment: five are
     checked, the rest meet the lock (each process's own lock alone would let ten through)."""
-    outcomes = _run_workers(_login_worker, [(database_url,)] * 2)
+    outcomes = run_workers(_login_worker, [(database_url,)] * 2)
     found = sorted(code for outcome in outcomes for code in outcome)
     assert found == ["bad_login"] * 5 + ["locked"] * 11
     assert codes(burst(app, [PASSWORD])) == ["locked"]
