@@ -107,6 +107,13 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         # Seconds between a worker's heartbeats in Redis; after three missed ones the other
         # workers forget its sockets (a worker that was killed no longer counts as online).
         "REDIS_HEARTBEAT": float(os.environ.get("REDIS_HEARTBEAT", "10")),
+        # Proposal caps (0: no limit), so one phone cannot flood a goal, the console's snapshot
+        # or the export: per phone per goal and in the whole dialogue, per goal, per dialogue.
+        # The facilitator's own proposals are not capped. See docs/deploy.md "Caps".
+        "PROPOSALS_PER_PHONE_GOAL": int(os.environ.get("PROPOSALS_PER_PHONE_GOAL", "5")),
+        "PROPOSALS_PER_PHONE": int(os.environ.get("PROPOSALS_PER_PHONE", "30")),
+        "PROPOSALS_PER_GOAL": int(os.environ.get("PROPOSALS_PER_GOAL", "100")),
+        "PROPOSALS_PER_WORKSHOP": int(os.environ.get("PROPOSALS_PER_WORKSHOP", "400")),
         # Behind a reverse proxy: trust this many proxies' X-Forwarded-For/-Proto/-Host/-Port
         # (the client's address for the login lock-out, https for cookies). 0: none.
         "PROXY_FIX": int(os.environ.get("PROXY_FIX", "0") or 0),
