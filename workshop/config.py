@@ -114,6 +114,13 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "PROPOSALS_PER_PHONE": int(os.environ.get("PROPOSALS_PER_PHONE", "30")),
         "PROPOSALS_PER_GOAL": int(os.environ.get("PROPOSALS_PER_GOAL", "100")),
         "PROPOSALS_PER_WORKSHOP": int(os.environ.get("PROPOSALS_PER_WORKSHOP", "400")),
+        # New participants (a join without a known phone cookie), "<count>/<seconds>" (0: no
+        # limit): per client address (a 15-person committee joins well within it; raise it when
+        # a whole hall shares one address, e.g. guest Wi-Fi behind NAT) and per dialogue (a
+        # medborgardialog of a thousand people gets in within two minutes). Each server process
+        # counts its own unless REDIS_URL is set.
+        "JOIN_LIMIT_PER_ADDRESS": os.environ.get("JOIN_LIMIT_PER_ADDRESS", "20/600"),
+        "JOIN_LIMIT_PER_WORKSHOP": os.environ.get("JOIN_LIMIT_PER_WORKSHOP", "600/60"),
         # Behind a reverse proxy: trust this many proxies' X-Forwarded-For/-Proto/-Host/-Port
         # (the client's address for the login lock-out, https for cookies). 0: none.
         "PROXY_FIX": int(os.environ.get("PROXY_FIX", "0") or 0),
