@@ -121,6 +121,13 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         # counts its own unless REDIS_URL is set.
         "JOIN_LIMIT_PER_ADDRESS": os.environ.get("JOIN_LIMIT_PER_ADDRESS", "20/600"),
         "JOIN_LIMIT_PER_WORKSHOP": os.environ.get("JOIN_LIMIT_PER_WORKSHOP", "600/60"),
+        # A phone's or presenter's state:get on top of EVENT_RATE: per second, and the burst
+        # (a client asks after connecting, on a missed push and when its role changes).
+        "STATE_GET_RATE": float(os.environ.get("STATE_GET_RATE", "2")),
+        "STATE_GET_BURST": int(os.environ.get("STATE_GET_BURST", "10")),
+        # A phone's or console's state:get is served from a snapshot at most this many seconds
+        # old (and of the current seq), so a client asking in a loop costs one build per interval.
+        "STATE_CACHE_SECONDS": float(os.environ.get("STATE_CACHE_SECONDS", "1")),
         # Behind a reverse proxy: trust this many proxies' X-Forwarded-For/-Proto/-Host/-Port
         # (the client's address for the login lock-out, https for cookies). 0: none.
         "PROXY_FIX": int(os.environ.get("PROXY_FIX", "0") or 0),
