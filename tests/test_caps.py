@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
+import socket
+import subprocess
 import threading
 import time
 from typing import Any
@@ -22,6 +25,7 @@ from workshop import create_app, domain
 from workshop.extensions import db
 from workshop.live import rooms
 from workshop.models import Participant, Proposal
+from workshop.services import throttle
 
 from .builders import Dialogue, emit_ack, login, start_workshop
 from .conftest import Phone, alerts, connect
@@ -318,6 +322,57 @@ def test_the_join_limit_counts_the_address_the_proxy_reports(
         for address in ("192.0.2.1", "192.0.2.1", "192.0.2.1", "192.0.2.2", "192.0.2.2")
     ]
     assert statuses == [302, 302, 429, 302, 302]
+
+
+def test_with_redis_the_join_limit_is_shared_and_survives_redis_going_away(
+    app: Flask, tmp_path: Any
+) -> None:
+    """Several workers count in Redis (one fixed window per key); without Redis, locally."""
+    redis = pytest.importorskip("redis")  # the "production" extra
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        client = redis.Redis.from_url(url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        client.close()
+        app.config.update(REDIS_URL=url, JOIN_LIMIT_PER_ADDRESS="3/600")
+        with app.app_context():
+            allowed = [
+                throttle.take("join-address", "10.9.0.1", "JOIN_LIMIT_PER_ADDRESS")
+                for _ in range(3)
+            ]
+        second_worker = Flask("second")  # another app: its own in-memory buckets
+        second_worker.config.update(app.config)
+        with second_worker.app_context():
+            refused = throttle.take("join-address", "10.9.0.1", "JOIN_LIMIT_PER_ADDRESS")
+        assert allowed == [0.0, 0.0, 0.0] and refused > 0  # the same count for both
+        server.terminate()
+        server.wait(10)
+        with app.app_context():  # Redis away: this process counts on its own
+            local = [
+                throttle.take("join-address", "10.9.0.2", "JOIN_LIMIT_PER_ADDRESS")
+                for _ in range(4)
+            ]
+        assert local[:3] == [0.0, 0.0, 0.0] and local[3] > 0
+    finally:
+        server.kill()
+        server.wait(10)
 
 
 # --- The attack -------------------------------------------------------------------------------

@@ -90,7 +90,10 @@ def _redis(url: str) -> Any:
     key = (url, os.getpid())
     with _redis_lock:
         if key not in _redis_clients:
-            _redis_clients[key] = redis.Redis.from_url(url)
+            # Short timeouts: a Redis that does not answer must not hold a join for long.
+            _redis_clients[key] = redis.Redis.from_url(
+                url, socket_timeout=1, socket_connect_timeout=1
+            )
         return _redis_clients[key]
 
 
