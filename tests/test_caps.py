@@ -406,12 +406,15 @@ def test_spam_and_a_state_get_flood_do_not_slow_another_phones_vote(
     stop = threading.Event()
     flood: list[bool] = []
 
+    flood_time: list[float] = []
+
     def flood_state() -> None:
-        next_at = time.monotonic()
+        next_at = started_at = time.monotonic()
         while not stop.is_set():
             flood.append(spammer.emit("state:get", {"secret": spammer.secret})["ok"])
             next_at += 1 / 18
             time.sleep(max(0.0, next_at - time.monotonic()))
+        flood_time.append(time.monotonic() - started_at)
 
     flooder = threading.Thread(target=flood_state)
     flooder.start()
@@ -441,6 +444,10 @@ def test_spam_and_a_state_get_flood_do_not_slow_another_phones_vote(
         stop.set()
         flooder.join()
     p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
-    print(f"vote ack p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms; flood {len(flood)}")
+    rate = len(flood) / flood_time[0]
+    print(f"vote ack p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms; flood {rate:.1f}/s")
     assert p95 < 0.2, (p50, p95)
     assert True in flood and False in flood  # some answered, the rest refused cheaply
+    # The flood kept its pace: each answer was cheap (before the cache and state:get's bucket
+    # one took about 400 ms here, so this in-process client managed 3 a second).
+    assert rate > 12, rate
