@@ -131,6 +131,27 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         # burst; a guesser gets 2 codes/s instead of ~400 (25⁶ ≈ 244 million codes).
         "JOIN_CODE_RATE": float(os.environ.get("JOIN_CODE_RATE", "2")),
         "JOIN_CODE_BURST": int(os.environ.get("JOIN_CODE_BURST", "120")),
+        # Proposal caps (0: no limit), so one phone cannot flood a goal, the console's snapshot
+        # or the export: per phone per goal and in the whole dialogue, per goal, per dialogue.
+        # The facilitator's own proposals are not capped. See docs/deploy.md "Caps".
+        "PROPOSALS_PER_PHONE_GOAL": int(os.environ.get("PROPOSALS_PER_PHONE_GOAL", "5")),
+        "PROPOSALS_PER_PHONE": int(os.environ.get("PROPOSALS_PER_PHONE", "30")),
+        "PROPOSALS_PER_GOAL": int(os.environ.get("PROPOSALS_PER_GOAL", "100")),
+        "PROPOSALS_PER_WORKSHOP": int(os.environ.get("PROPOSALS_PER_WORKSHOP", "400")),
+        # New participants (a join without a known phone cookie), "<count>/<seconds>" (0: no
+        # limit): per client address (a 15-person committee joins well within it; raise it when
+        # a whole hall shares one address, e.g. guest Wi-Fi behind NAT) and per dialogue (a
+        # medborgardialog of a thousand people gets in within two minutes). Each server process
+        # counts its own unless REDIS_URL is set.
+        "JOIN_LIMIT_PER_ADDRESS": os.environ.get("JOIN_LIMIT_PER_ADDRESS", "20/600"),
+        "JOIN_LIMIT_PER_WORKSHOP": os.environ.get("JOIN_LIMIT_PER_WORKSHOP", "600/60"),
+        # A phone's or presenter's state:get on top of EVENT_RATE: per second, and the burst
+        # (a client asks after connecting, on a missed push and when its role changes).
+        "STATE_GET_RATE": float(os.environ.get("STATE_GET_RATE", "2")),
+        "STATE_GET_BURST": int(os.environ.get("STATE_GET_BURST", "10")),
+        # A phone's or console's state:get is served from a snapshot at most this many seconds
+        # old (and of the current seq), so a client asking in a loop costs one build per interval.
+        "STATE_CACHE_SECONDS": float(os.environ.get("STATE_CACHE_SECONDS", "1")),
         # Behind a reverse proxy: trust this many proxies' X-Forwarded-For/-Proto/-Host/-Port
         # (the client's address for the login lock-out, https for cookies). 0: none.
         "PROXY_FIX": int(os.environ.get("PROXY_FIX", "0") or 0),

@@ -48,7 +48,7 @@ from .common import (
 from .decisions import record_decision
 from .follow_up import save_follow_up
 from .goals import add_goals, delete_goal, move_goal, update_goal
-from .participants import join, leave, set_participant
+from .participants import JoinThrottled, join, leave, set_participant
 from .privacy import delete_workshop, erase_personal_data, purge_expired
 from .proposals import (
     add_parking,
@@ -59,6 +59,7 @@ from .proposals import (
     merge_proposals,
     park_draft,
     park_proposal,
+    proposal_caps,
     publish_proposals,
     restore_proposal,
 )

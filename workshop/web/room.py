@@ -71,7 +71,18 @@ def join(code: str) -> Any:
             return redirect(url_for("participant.room", code=code))
         return render_template("join.html", workshop=workshop, form={}, fields={})
     try:
-        person = services.join(workshop, _token(workshop), request.form.get("name"))
+        person = services.join(
+            workshop,
+            _token(workshop),
+            request.form.get("name"),
+            # The client's address, or the proxy's view of it with PROXY_FIX (config.py).
+            address=request.remote_addr or "",
+        )
+    except services.JoinThrottled as exc:
+        page = render_template(
+            "join.html", workshop=workshop, error=translate(exc), fields={}, form=request.form
+        )
+        return page, 429, {"Retry-After": str(exc.retry_after)}
     except DomainError as exc:
         if exc.code == "forbidden":
             return _closed_page(exc)
