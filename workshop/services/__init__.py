@@ -16,6 +16,7 @@ from ..domain.privacy import (
     PARTICIPANT_LABEL,
     hash_parts,
     is_secret,
+    phone_hash,
 )
 from ._unit import WRITE_LOCK, CommitThenRaise, Retry, bump, lock_workshop, unit_of_work, writing
 from .accounts import (
@@ -74,7 +75,6 @@ from .voting import (
     ballot_batches,
     bind_secret,
     cast_vote,
-    phone_hash,
 )
 from .workshops import (
     DETAIL_LIMITS,

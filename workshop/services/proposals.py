@@ -13,7 +13,7 @@ from flask import current_app
 from .. import domain
 from ..domain import N_, DomainError, Phase
 from ..domain.enums import ProposalStatus
-from ..domain.privacy import FACILITATOR_LABEL, MERGED_LABEL, hash_parts
+from ..domain.privacy import FACILITATOR_LABEL, MERGED_LABEL, hash_parts, phone_hash
 from ..models import (
     Goal,
     ParkingItem,
@@ -32,6 +32,14 @@ from .common import (
     proposal_in,
     require_running,
     text_input,
+)
+
+UNBOUND_PROPOSAL = N_(
+    "Sidan behöver hämtas på nytt innan du kan lämna förslag. Ladda om sidan och försök igen."
+)
+OTHER_DEVICE_PROPOSAL = N_(
+    "Du kan inte lämna förslag härifrån: webbläsaren har inte längre nyckeln från när du gick "
+    "med (den kan ha rensats)."
 )
 
 
@@ -79,7 +87,14 @@ def add_proposal(
     author_key = None
     if participant is not None:
         if workshop.anonymous:
-            author_key = hash_parts("proposal", workshop.id, check_secret(secret))
+            secret = check_secret(secret)
+            # The phone's bound secret only (as for a ballot): with a new secret per proposal
+            # a phone would be a new author each time, past its caps.
+            if participant.secret_hash != phone_hash(workshop.id, secret):
+                if participant.secret_hash is None:
+                    raise DomainError(UNBOUND_PROPOSAL, code="unbound")
+                raise DomainError(OTHER_DEVICE_PROPOSAL, code="other_device")
+            author_key = hash_parts("proposal", workshop.id, secret)
         caps = proposal_caps()
         # First without a lock, so a phone beyond its cap is refused by one read and cannot
         # keep the other writers waiting; then again under the lock, which decides.

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import domain
 from ..domain import N_, DomainError, Forbidden, NotFound, VoteMethod
 from ..domain.enums import Role, RoundStatus
-from ..domain.privacy import hash_parts, is_secret
+from ..domain.privacy import hash_parts, is_secret, phone_hash
 from ..models import Ballot, Goal, Participant, VoteRound, Workshop, db
 from ._batch import GroupCommit
 from ._unit import WRITE_LOCK, Retry, unit_of_work
@@ -215,11 +215,6 @@ OTHER_DEVICE = N_(
     "Du kan inte rösta härifrån: webbläsaren har inte längre röstnyckeln från när du gick med "
     "(den kan ha rensats). Röster du redan lämnat gäller."
 )
-
-
-def phone_hash(workshop_id: int, secret: str) -> str:
-    """The one-way hash of a phone's secret bound to its participant (``secret_hash``)."""
-    return hash_parts("phone", workshop_id, secret)
 
 
 @unit_of_work
