@@ -158,7 +158,10 @@ async def measure(servers: int, clients: int, args: argparse.Namespace) -> dict[
         # 3. The reveal, every phone still connected.
         result.update(await load.reveal(workers, len(parts), room, args))
         result["rss_mb"] = peak.stop()
-        await loop.run_in_executor(None, workers.run, [{"kind": "disconnect"}] * len(parts), 120)
+        answers = await loop.run_in_executor(
+            None, workers.run, [{"kind": "disconnect"}] * len(parts), 120
+        )
+        result["dropped"] = sum(a["dropped"] for a in answers)
         for client in (room.fac, room.screen):
             await client.disconnect()
     except Exception as exc:  # noqa: BLE001 - reported in the table
@@ -193,7 +196,7 @@ def table(results: list[dict[str, Any]]) -> str:
             r["database"],
             str(r["servers"]),
             str(r["clients"]),
-            fmt(r.get("connected")),
+            load.connected_cell(r),
             "/".join(fmt(r.get(k)) for k in ("ack_p50", "ack_p95", "ack_p99")),
             "/".join(fmt(r.get(k)) for k in ("presenter_p50", "presenter_p95", "presenter_max")),
             load.reveal_cell(r),

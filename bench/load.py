@@ -169,9 +169,17 @@ def bare_server(mode: str, port: int) -> None:
 
 
 async def _connect_all(
-    url: str, phones: list[dict[str, Any]], workshop: int | None, revealed: list[float | None]
+    url: str,
+    phones: list[dict[str, Any]],
+    workshop: int | None,
+    revealed: list[float | None],
+    dropped: set[int],
 ) -> list[Any]:
-    """Connect every phone (25 at a time); ``revealed[i]``: when phone i first saw results."""
+    """Connect every phone (25 at a time); ``revealed[i]``: when phone i first saw results.
+
+    ``dropped`` collects the phones whose connection ended without being asked to (e.g. the
+    Engine.IO client gives up when the server's ping is over 5 s late).
+    """
     import socketio
 
     clients: list[Any] = [None] * len(phones)
@@ -185,6 +193,7 @@ async def _connect_all(
                 revealed[i] = time.monotonic()
 
         client.on("state", on_state)
+        client.on("disconnect", lambda *reason: dropped.add(i))
         async with gate:
             try:
                 await client.connect(
@@ -315,11 +324,16 @@ async def _reveal_wait(
 def worker(conn: Any, cpus: set[int] | None = None) -> None:
     """A client process: connect its phones, then run the jobs the orchestrator sends."""
     child_setup(cpus)()  # before any thread starts: threads inherit the affinity
+    import logging
+
+    # One line per dropped connection would flood the output; they are counted instead.
+    logging.getLogger("engineio.client").setLevel(logging.CRITICAL)
 
     async def main() -> None:
         clients: list[Any] = []
         phones: list[dict[str, Any]] = []
         revealed: list[float | None] = []
+        dropped: set[int] = set()
         loop = asyncio.get_running_loop()
         while True:
             job = await loop.run_in_executor(None, conn.recv)
@@ -327,7 +341,10 @@ def worker(conn: Any, cpus: set[int] | None = None) -> None:
             if kind == "connect":
                 phones = job["phones"]
                 revealed = [None] * len(phones)
-                clients = await _connect_all(job["url"], phones, job.get("workshop"), revealed)
+                dropped = set()
+                clients = await _connect_all(
+                    job["url"], phones, job.get("workshop"), revealed, dropped
+                )
                 conn.send({"connected": sum(c is not None for c in clients)})
             elif kind == "paced":
                 conn.send(await _paced(clients, phones, job))
@@ -336,11 +353,12 @@ def worker(conn: Any, cpus: set[int] | None = None) -> None:
             elif kind == "reveal":
                 conn.send(await _reveal_wait(clients, revealed, job))
             elif kind == "disconnect":
+                lost = len(dropped)  # before: these disconnects are asked for
                 await asyncio.gather(
                     *(c.disconnect() for c in clients if c is not None), return_exceptions=True
                 )
                 clients = []
-                conn.send({"ok": True})
+                conn.send({"dropped": lost})
             elif kind == "stop":
                 return
 
@@ -831,7 +849,10 @@ async def measure(mode: str, clients: int, args: argparse.Namespace) -> dict[str
         # 3. The reveal, every phone still connected.
         result.update(await reveal(workers, len(parts), room, args))
         result["rss_mb"] = peak.stop()
-        await loop.run_in_executor(None, workers.run, [{"kind": "disconnect"}] * len(parts), 120)
+        answers = await loop.run_in_executor(
+            None, workers.run, [{"kind": "disconnect"}] * len(parts), 120
+        )
+        result["dropped"] = sum(a["dropped"] for a in answers)
         for client in (room.fac, room.screen):
             await client.disconnect()
         server.stop()
@@ -857,7 +878,10 @@ async def measure(mode: str, clients: int, args: argparse.Namespace) -> dict[str
         bare_sat = await saturate(workers, len(parts), args, bare=True)
         result["bare_throughput"] = bare_sat["throughput"]
         result["ratio"] = result["throughput"] / max(result["bare_throughput"], 1e-9)
-        await loop.run_in_executor(None, workers.run, [{"kind": "disconnect"}] * len(parts), 120)
+        answers = await loop.run_in_executor(
+            None, workers.run, [{"kind": "disconnect"}] * len(parts), 120
+        )
+        result["bare_dropped"] = sum(a["dropped"] for a in answers)
     except Exception as exc:  # noqa: BLE001 - reported in the table
         result["error"] = f"{type(exc).__name__}: {exc}"
     finally:
@@ -883,6 +907,12 @@ def fmt(value: Any, digits: int = 0) -> str:
             return "never"
         return f"{value:,.{digits}f}"
     return "–" if value is None else str(value)
+
+
+def connected_cell(r: dict[str, Any]) -> str:
+    """Phones connected, and how many of them lost their connection before the end."""
+    cell = fmt(r.get("connected"))
+    return cell + (f" ({r['dropped']} dropped)" if r.get("dropped") else "")
 
 
 def reveal_cell(r: dict[str, Any]) -> str:
@@ -913,7 +943,7 @@ def table(results: list[dict[str, Any]]) -> str:
             r["mode"],
             pinned,
             str(r["clients"]),
-            fmt(r.get("connected")),
+            connected_cell(r),
             "/".join(fmt(r.get(k)) for k in ("ack_p50", "ack_p95", "ack_p99")),
             "/".join(fmt(r.get(k)) for k in ("presenter_p50", "presenter_p95", "presenter_max")),
             reveal_cell(r),
