@@ -644,6 +644,17 @@ def check_database(
     return {"lost": lost, "duplicated": duplicated, "ballots": len(rows), "voters": len(last_acked)}
 
 
+async def trailing_push(room: Room, answers: list[dict[str, Any]], limit: float = 15) -> None:
+    """Wait (at most ``limit`` s) until the presenter has a push that includes every vote."""
+    last = max((v["seq"] for a in answers for v in a["votes"] if v.get("seq")), default=None)
+    deadline = time.monotonic() + limit
+    while last is not None and time.monotonic() < deadline:
+        if any(seq >= last for _, seq in room.seen):
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
+
+
 def summarize_votes(
     answers: list[dict[str, Any]],
     parts: list[list[int]],
@@ -821,7 +832,7 @@ async def measure(mode: str, clients: int, args: argparse.Namespace) -> dict[str
                 }
             )
         answers = await loop.run_in_executor(None, workers.run, jobs, args.timeout)
-        await asyncio.sleep(1.0)  # the trailing push
+        await trailing_push(room, answers)
         cpu_after = proc.cpu_times()
         wall = time.monotonic() - wall_before
         result["cpu_pct"] = (
