@@ -93,6 +93,7 @@ async def measure(servers: int, clients: int, args: argparse.Namespace) -> dict[
         result["server_pids"] = [p.pid for p in procs]
         helpers = [psutil.Process(p.pid) for p in (cluster.nginx, cluster.redis) if p]
         helpers += [child for proc in helpers for child in proc.children(recursive=True)]
+        load.progress(f"worker pids {result['server_pids']}; joining {clients} phones")
         fac_cookie, phones = await load.login_and_join(target, clients)  # type: ignore[arg-type]
         room = await load.open_vote(target, fac_cookie)  # type: ignore[arg-type]
         workshop, _ = cluster.banner()
@@ -118,6 +119,7 @@ async def measure(servers: int, clients: int, args: argparse.Namespace) -> dict[
         result["connect_s"] = time.monotonic() - started
 
         # 1. Paced votes.
+        load.progress("paced votes")
         count = int(args.rate * args.seconds)
         start = time.monotonic() + 1.0
         cpu_before, helpers_before = cpu_seconds(procs), cpu_seconds(helpers)
@@ -145,6 +147,7 @@ async def measure(servers: int, clients: int, args: argparse.Namespace) -> dict[
         result.update(load.check_database(target.db, room.round_id, phones, votes))
 
         # 2. Saturation: the cluster's acknowledged throughput and its batches.
+        load.progress("saturation")
         result.update(
             await load.saturate(
                 workers,
@@ -156,6 +159,7 @@ async def measure(servers: int, clients: int, args: argparse.Namespace) -> dict[
             )
         )
         # 3. The reveal, every phone still connected.
+        load.progress("reveal")
         result.update(await load.reveal(workers, len(parts), room, args))
         result["rss_mb"] = peak.stop()
         answers = await loop.run_in_executor(

@@ -118,6 +118,11 @@ class PeakRss:
         return self.peak / 2**20
 
 
+def progress(what: str) -> None:
+    """A line on stderr as each phase starts (a 5,000-phone run takes minutes)."""
+    print(f"   {time.strftime('%H:%M:%S')} {what}", file=sys.stderr, flush=True)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
@@ -790,10 +795,12 @@ async def measure(mode: str, clients: int, args: argparse.Namespace) -> dict[str
             "clients": sorted(os.sched_getaffinity(workers.procs[0].pid)),
             "orchestrator": sorted(os.sched_getaffinity(0)),
         }
+        progress(f"server pid {server.process.pid}; joining {clients} phones")
         fac_cookie, phones = await login_and_join(server, clients)
         room = await open_vote(server, fac_cookie)
         workshop, _ = server.banner()
         loop = asyncio.get_running_loop()
+        progress("connecting")
         started = time.monotonic()
         parts = shards(list(range(clients)), args.workers)
         answers = await loop.run_in_executor(
@@ -814,6 +821,7 @@ async def measure(mode: str, clients: int, args: argparse.Namespace) -> dict[str
         result["connect_s"] = time.monotonic() - started
 
         # 1. Paced votes.
+        progress("paced votes")
         count = int(args.rate * args.seconds)
         start = time.monotonic() + 1.0
         cpu_before = proc.cpu_times()
@@ -847,6 +855,7 @@ async def measure(mode: str, clients: int, args: argparse.Namespace) -> dict[str
         result.update(check_database(server.db, room.round_id, phones, votes))
 
         # 2. Saturation: the server's acknowledged throughput and its batches.
+        progress("saturation")
         result.update(
             await saturate(
                 workers,
@@ -858,6 +867,7 @@ async def measure(mode: str, clients: int, args: argparse.Namespace) -> dict[str
             )
         )
         # 3. The reveal, every phone still connected.
+        progress("reveal")
         result.update(await reveal(workers, len(parts), room, args))
         result["rss_mb"] = peak.stop()
         answers = await loop.run_in_executor(
@@ -869,6 +879,7 @@ async def measure(mode: str, clients: int, args: argparse.Namespace) -> dict[str
         server.stop()
 
         # 4. The bare python-socketio server, same mode, same clients, same saturation.
+        progress("bare server")
         port = free_port()
         bare = subprocess.Popen(
             [sys.executable, __file__, "--bare-server", mode, str(port)],
