@@ -993,6 +993,16 @@ async def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
     return results
 
 
+def read_results(paths: list[str]) -> list[dict[str, Any]]:
+    """The result lines (JSON objects) of earlier runs' output, in order."""
+    results = []
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith("{"):
+                results.append(json.loads(line))
+    return results
+
+
 def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of the paced and saturated phases, shared with bench/cluster.py."""
     parser.add_argument("--rate", type=float, default=200.0, help="votes per second")
@@ -1032,7 +1042,16 @@ def main() -> None:
         action="store_true",
         help="server and bare server on CPU 0, client processes and this one on CPU 1",
     )
+    parser.add_argument(
+        "--table",
+        nargs="+",
+        metavar="FILE",
+        help="only print the table of the JSON lines in these files (a run's output)",
+    )
     args = parser.parse_args()
+    if args.table:
+        print(table(read_results(args.table)))
+        return
     prepare(args)
     results = asyncio.run(run_all(args))
     print()
