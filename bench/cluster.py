@@ -182,7 +182,7 @@ async def measure(servers: int, clients: int, args: argparse.Namespace) -> dict[
 def table(results: list[dict[str, Any]]) -> str:
     fmt = load.fmt
     head = (
-        "| database | workers | clients | connected | ack p50/p95/p99 ms | "
+        "| database | workers | clients | connected (connect time) | ack p50/p95/p99 ms | "
         "presenter p50/p95/max ms | reveal → 50/95/100 % phones ms | reveal → presenter ms | "
         "pushes/s | lost/dup | workers RSS MB | workers CPU % | nginx+redis CPU % | acks/s | "
         "votes/batch |"

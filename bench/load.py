@@ -932,8 +932,10 @@ def fmt(value: Any, digits: int = 0) -> str:
 
 
 def connected_cell(r: dict[str, Any]) -> str:
-    """Phones connected, and how many of them lost their connection before the end."""
+    """Phones connected, in how long, and how many lost their connection before the end."""
     cell = fmt(r.get("connected"))
+    if r.get("connect_s") is not None:
+        cell += f" in {r['connect_s']:.0f} s"
     return cell + (f" ({r['dropped']} dropped)" if r.get("dropped") else "")
 
 
@@ -947,9 +949,9 @@ def reveal_cell(r: dict[str, Any]) -> str:
 
 def table(results: list[dict[str, Any]]) -> str:
     head = (
-        "| mode | pinned | clients | connected | ack p50/p95/p99 ms | presenter p50/p95/max ms | "
-        "reveal → 50/95/100 % phones ms | reveal → presenter ms | lost/dup | server RSS MB | "
-        "CPU % | acks/s | votes/batch | bare acks/s | ratio |"
+        "| mode | pinned | clients | connected (connect time) | ack p50/p95/p99 ms | "
+        "presenter p50/p95/max ms | reveal → 50/95/100 % phones ms | reveal → presenter ms | "
+        "lost/dup | server RSS MB | CPU % | acks/s | votes/batch | bare acks/s | ratio |"
     )
     columns = head.count("|") - 1
     lines = [head, "|" + "---|" * columns]
