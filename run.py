@@ -17,7 +17,7 @@ import io  # noqa: E402
 
 import qrcode  # noqa: E402
 
-from workshop import create_app, queries, services  # noqa: E402
+from workshop import create_app, queries, services, serving  # noqa: E402
 from workshop.extensions import socketio  # noqa: E402
 
 
@@ -64,8 +64,12 @@ def main() -> None:
             or services.create_from_template()
         )
         print(banner(app, workshop, password), flush=True)
-    options = {} if app.config["ASYNC_MODE"] == "gevent" else {"allow_unsafe_werkzeug": True}
-    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], **options)
+    host, port = app.config["HOST"], app.config["PORT"]
+    if app.config["ASYNC_MODE"] == "gevent":
+        serving.serve_gevent(app, host, port, access_log=app.config["ACCESS_LOG"])
+    else:
+        serving.redact_werkzeug_log()
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
 
 
 if __name__ == "__main__":

@@ -80,6 +80,7 @@ async def measure(servers: int, clients: int, args: argparse.Namespace) -> dict[
         env={
             "DATABASE_URL": database_url or f"sqlite:///{folder / 'cluster.db'}",
             "FACILITATOR_PASSWORD": load.PASSWORD,
+            **load.NO_JOIN_LIMITS,
             **({"REDIS_URL": ""} if args.no_redis else {}),
         },
     )

@@ -413,6 +413,11 @@ def shards(items: list[Any], n: int) -> list[list[Any]]:
 # --- The real server --------------------------------------------------------------------------
 
 
+# Every simulated phone joins from 127.0.0.1, thousands within seconds: the join limits
+# (JOIN_LIMIT_PER_ADDRESS, JOIN_LIMIT_PER_WORKSHOP) would refuse them, so they are off here.
+NO_JOIN_LIMITS = {"JOIN_LIMIT_PER_ADDRESS": "0", "JOIN_LIMIT_PER_WORKSHOP": "0"}
+
+
 class Server:
     """``python run.py`` on a temporary database (``cpus``: where it runs, None: anywhere)."""
 
@@ -433,6 +438,7 @@ class Server:
             "FACILITATOR_PASSWORD": PASSWORD,
             "SECRET_KEY": "bench-secret",
             "PYTHONUNBUFFERED": "1",
+            **NO_JOIN_LIMITS,
         }
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(

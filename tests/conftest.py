@@ -162,6 +162,8 @@ def app(database_url: str) -> Iterator[Flask]:
             # Push every change synchronously, so a test sees the state right after its action;
             # tests/test_live_load.py covers the coalesced pushes of production.
             "PUSH_INTERVAL": 0,
+            # Every test phone joins from 127.0.0.1; tests/test_caps.py proves the join limit.
+            "JOIN_LIMIT_PER_ADDRESS": "0",
         }
     )
     with app.app_context():

@@ -125,20 +125,24 @@ class Live:
         self.pushes: list[tuple[float, dict[str, Any]]] = []
         self.events: list[str] = []
         self.disconnected = threading.Event()
-        client.on("state", lambda state: self.pushes.append((time.monotonic(), state)))
+        self.state: dict[str, Any] | None = None  # what the page shows, kept past a clear()
+        client.on("state", self._state)
         client.on("count", self._count)
         client.on("removed", lambda *_: self.events.append("removed"))
         client.on("disconnect", lambda *_: self.disconnected.set())
 
+    def _state(self, state: dict[str, Any]) -> None:
+        self.state = state
+        self.pushes.append((time.monotonic(), state))
+
     def _count(self, count: dict[str, Any]) -> None:
-        merged = apply_count(self.latest(), count)
+        merged = apply_count(self.state, count)
         if merged is not None:
-            self.pushes.append((time.monotonic(), merged))
+            self._state(merged)
             return
 
         def fetch() -> None:
-            state = self.client.call("state:get", self.state_get, timeout=15)["state"]
-            self.pushes.append((time.monotonic(), state))
+            self.state = self.client.call("state:get", self.state_get, timeout=15)["state"]
 
         threading.Thread(target=fetch, daemon=True).start()
 

@@ -8,7 +8,6 @@ processes (a resend racing its original) in a shuffled order (late older revisio
 
 from __future__ import annotations
 
-import multiprocessing
 import random
 import secrets
 import threading
@@ -20,51 +19,16 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from workshop import create_app, services
+from workshop import services
 from workshop.domain import DomainError
 from workshop.extensions import db
 from workshop.models import Ballot, Participant, VoteRound, Workshop
 
+from .processes import TIMEOUT, run_workers, worker_app
+
 WORKERS = 4
 PHONES = 12
 REVISIONS = 3
-TIMEOUT = 120  # seconds for all workers together; normally a few
-FORK = multiprocessing.get_context("fork")
-
-
-def _worker_app(url: str) -> Flask:
-    return create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "test",
-            "PUBLIC_URL": "http://mote.example:5000",
-            "PURGE_ON_START": False,
-            "PUSH_INTERVAL": 0,
-        }
-    )
-
-
-def _run_workers(target: Any, jobs: list[Any]) -> list[Any]:
-    """Run ``target(url, job, barrier, results)`` in one process per job; collect the results."""
-    results = FORK.Queue()
-    barrier = FORK.Barrier(len(jobs))
-    processes = [FORK.Process(target=target, args=(*job, barrier, results)) for job in jobs]
-    for process in processes:
-        process.start()
-    collected = []
-    try:
-        for _ in processes:
-            collected.append(results.get(timeout=TIMEOUT))
-    finally:
-        for process in processes:
-            process.join(timeout=10)
-            if process.is_alive():
-                process.kill()
-                process.join()
-    errors = [item for item in collected if item[0] == "error"]
-    assert not errors, "\n".join(error[1] for error in errors)
-    return [item[1] for item in collected]
 
 
 def _open_vote(app: Flask, *, phones: int) -> dict[str, Any]:
@@ -103,7 +67,7 @@ def _vote_worker(
     url: str, tasks: list[dict[str, Any]], barrier: Any, results: Any
 ) -> None:  # pragma: no cover - runs in a child process
     try:
-        app = _worker_app(url)
+        app = worker_app(url)
         outcomes = []
         with app.app_context():
             barrier.wait(timeout=TIMEOUT)
@@ -160,7 +124,7 @@ def test_simultaneous_votes_and_resends_lose_and_duplicate_nothing(
     rng = random.Random(6)
     rng.shuffle(sends)
     jobs = [(database_url, sends[i::WORKERS]) for i in range(WORKERS)]
-    outcomes = [o for worker in _run_workers(_vote_worker, jobs) for o in worker]
+    outcomes = [o for worker in run_workers(_vote_worker, jobs) for o in worker]
 
     answered = [o for o in outcomes if not o.get("conflict")]
     assert len(answered) == len(sends)
@@ -207,7 +171,7 @@ def _phase_worker(
     url: str, workshop_id: int, goal_id: int, barrier: Any, results: Any
 ) -> None:  # pragma: no cover - runs in a child process
     try:
-        app = _worker_app(url)
+        app = worker_app(url)
         with app.app_context():
             barrier.wait(timeout=TIMEOUT)
             try:
@@ -272,7 +236,7 @@ def test_simultaneous_vote_openings_open_one_round(
     if writers == "threads":
         outcomes = _phase_threads(app, workshop_id, goal_id)
     else:
-        outcomes = _run_workers(
+        outcomes = run_workers(
             _phase_worker, [(database_url, workshop_id, goal_id) for _ in range(WORKERS)]
         )
     assert outcomes.count("opened") == 1, outcomes

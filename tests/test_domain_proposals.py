@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from workshop import domain
 from workshop.domain import (
     CRITERIA,
     PROPOSAL_LIMITS,
@@ -271,3 +272,26 @@ def test_validate_proposal_refuses_non_mapping_payload(raw):
     with pytest.raises(DomainError) as info:
         validate_proposal(raw)
     assert info.value.code == "bad_payload"
+
+
+# --- Caps -------------------------------------------------------------------------------------
+
+
+def test_the_caps_refuse_at_their_limit_naming_the_phones_own_first() -> None:
+    caps = domain.ProposalCaps(per_phone_goal=5, per_phone=30, per_goal=100, per_workshop=400)
+    domain.check_proposal_caps(domain.ProposalCounts(4, 29, 99, 399), caps)  # one more is fine
+    for counts, code in (
+        (domain.ProposalCounts(5, 30, 100, 400), "too_many_mine_goal"),
+        (domain.ProposalCounts(0, 30, 100, 400), "too_many_mine"),
+        (domain.ProposalCounts(0, 0, 100, 400), "too_many_goal"),
+        (domain.ProposalCounts(0, 0, 0, 400), "too_many_workshop"),
+    ):
+        with pytest.raises(domain.DomainError) as refused:
+            domain.check_proposal_caps(counts, caps)
+        assert refused.value.code == code
+        assert "%(limit)s" in refused.value.message and refused.value.params["limit"] > 0
+
+
+def test_a_cap_of_zero_is_no_cap() -> None:
+    none = domain.ProposalCaps(per_phone_goal=0, per_phone=0, per_goal=0, per_workshop=-1)
+    domain.check_proposal_caps(domain.ProposalCounts(10**6, 10**6, 10**6, 10**6), none)

@@ -250,6 +250,7 @@ def english_phone(app: Flask, workshop_id: int) -> Phone:
         phone.code = db.session.get(Workshop, workshop_id).join_code
     assert phone.http.post(f"/j/{phone.code}", data={"name": ""}).status_code == 302
     phone.sio = connect(app, phone.http, workshop_id, "people")
+    phone.sio.emit("state:get", {"secret": phone.secret}, callback=True)  # binds, as the page does
     return phone
 
 

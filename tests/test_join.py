@@ -348,7 +348,7 @@ def test_vote_from_a_phone_that_lost_its_secret_is_refused(app: Flask, dialogue:
     ack = phone.vote(round_id, {str(p1): "nej", str(p2): "nej"})
     assert ack["ok"] is False
     assert ack["code"] == "other_device"
-    assert "webbläsaren där du gick med" in ack["error"]
+    assert "Du kan inte rösta härifrån" in ack["error"]
     assert fac_state(dialogue.fac)["live_tally"] == tally
     assert phone.state()["own"]["my_ballot"] is None
     with app.app_context():

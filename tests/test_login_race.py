@@ -7,6 +7,7 @@ lock; only the password check runs outside it (services/accounts.py).
 from __future__ import annotations
 
 import threading
+import traceback
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from workshop.extensions import db
 from workshop.models import LoginAttempt
 
 from .conftest import PASSWORD
+from .processes import run_workers, worker_app
 
 
 def burst(app: Flask, passwords: list[str], ip: str = "10.0.0.7") -> list[Any]:
@@ -69,3 +71,25 @@ def test_a_login_in_time_still_clears_the_failures_before_it(app: Flask) -> None
     assert burst(app, [PASSWORD]) == ["samtalsledare"]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(LoginAttempt.id))) == 0
+
+
+def _login_worker(url: str, barrier: Any, results: Any) -> None:  # pragma: no cover - child
+    """One server process of several: eight wrong logins at once, at the same moment as the
+    other process's."""
+    try:
+        app = worker_app(url)
+        with app.app_context():
+            db.engine.dispose()  # connections of its own, none inherited from the parent
+        barrier.wait(timeout=60)
+        results.put(("ok", codes(burst(app, ["fel-lösenord"] * 8))))
+    except BaseException:  # noqa: BLE001 - reported to the parent
+        results.put(("error", traceback.format_exc()))
+
+
+def test_the_lockout_holds_across_server_processes(app: Flask, database_url: str) -> None:
+    """Two worker processes on one database, 16 wrong logins at the same moment: five are
+    checked, the rest meet the lock (each process's own lock alone would let ten through)."""
+    outcomes = run_workers(_login_worker, [(database_url,)] * 2)
+    found = sorted(code for outcome in outcomes for code in outcome)
+    assert found == ["bad_login"] * 5 + ["locked"] * 11
+    assert codes(burst(app, [PASSWORD])) == ["locked"]

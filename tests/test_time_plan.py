@@ -209,6 +209,8 @@ def backdate(app: Flask, goal_id: int, seconds: int) -> None:
         assert goal.current_since is not None, "the goal should be ticking"
         goal.current_since = goal.current_since - dt.timedelta(seconds=seconds)
         db.session.commit()
+    # The time that passed would also have aged state:get's snapshots (STATE_CACHE_SECONDS).
+    app.extensions.pop("malverkstad.state_cache", None)
 
 
 def used_by_goal(dialogue: Dialogue) -> dict[int, int]:

@@ -119,6 +119,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         **_message_queue(app.config),
     )
     live.refuse_reserved_events(socketio.server)
+    live.guard_transport(
+        socketio.server,
+        max_queue_bytes=int(app.config.get("SEND_QUEUE_MAX_BYTES", 4 * 1024 * 1024)),
+        max_queue_packets=int(app.config.get("SEND_QUEUE_MAX_PACKETS", 1000)),
+        rate=float(app.config.get("FRAME_RATE", 40)),
+        burst=float(app.config.get("FRAME_BURST", 80)),
+    )
     if app.config.get("PROXY_FIX"):
         # Outside Socket.IO's middleware, so Engine.IO and Flask both see the client's scheme.
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -86,6 +86,9 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         # Socket.IO server: "threading" (Werkzeug + simple-websocket, no extra packages) or
         # "gevent" (the production server; see README "Running for a large room").
         "ASYNC_MODE": os.environ.get("ASYNC_MODE", "threading"),
+        # run.py's access log (one line per HTTP request on stdout, the Engine.IO sid redacted);
+        # "0" turns it off in gevent mode (Werkzeug always logs its requests).
+        "ACCESS_LOG": os.environ.get("ACCESS_LOG", "1") != "0",
         # Live pushes per workshop: the first change goes out at once, later ones at most once
         # per PUSH_INTERVAL seconds (0 sends every change synchronously, as the tests do).
         "PUSH_INTERVAL": float(os.environ.get("PUSH_INTERVAL", "0.25")),
@@ -97,6 +100,16 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         # wait that long for more; 0 writes a lone ballot at once (batches form under load).
         "VOTE_BATCH_MAX": int(os.environ.get("VOTE_BATCH_MAX", "256")),
         "VOTE_BATCH_WINDOW": float(os.environ.get("VOTE_BATCH_WINDOW", "0")),
+        # Per socket, every frame of any kind (events, acks, unknown names, bad packets): twice
+        # the event limits, so a fast client first gets the "rate_limited" answer; frames beyond
+        # these are dropped unread (workshop/live/transport.py).
+        "FRAME_RATE": float(os.environ.get("FRAME_RATE", "40")),
+        "FRAME_BURST": int(os.environ.get("FRAME_BURST", "80")),
+        # Per socket: what may wait for a client that does not read (a push it has not taken).
+        # Past either bound the socket is closed. A phone's snapshot is ~10 KB, the console's a
+        # few hundred KB; a phone that stops reading is otherwise only closed by the ping timeout.
+        "SEND_QUEUE_MAX_BYTES": int(os.environ.get("SEND_QUEUE_MAX_BYTES", str(4 * 1024 * 1024))),
+        "SEND_QUEUE_MAX_PACKETS": int(os.environ.get("SEND_QUEUE_MAX_PACKETS", "1000")),
         # SQLite's durability: NORMAL survives the server being killed, FULL also a power cut
         # (one fsync per commit, a few ms each, which caps the votes per second).
         "SQLITE_SYNCHRONOUS": os.environ.get("SQLITE_SYNCHRONOUS", "NORMAL"),
@@ -112,6 +125,33 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         # Seconds between a worker's heartbeats in Redis; after three missed ones the other
         # workers forget its sockets (a worker that was killed no longer counts as online).
         "REDIS_HEARTBEAT": float(os.environ.get("REDIS_HEARTBEAT", "10")),
+        # Requests that take a join code (GET /j/<code>, the QR code, the start page's form), per
+        # client address: a burst of JOIN_CODE_BURST, refilled at JOIN_CODE_RATE per second, then
+        # 429 (workshop/web/throttle.py). A whole room behind one NAT address joins within the
+        # burst; a guesser gets 2 codes/s instead of ~400 (25⁶ ≈ 244 million codes).
+        "JOIN_CODE_RATE": float(os.environ.get("JOIN_CODE_RATE", "2")),
+        "JOIN_CODE_BURST": int(os.environ.get("JOIN_CODE_BURST", "120")),
+        # Proposal caps (0: no limit), so one phone cannot flood a goal, the console's snapshot
+        # or the export: per phone per goal and in the whole dialogue, per goal, per dialogue.
+        # The facilitator's own proposals are not capped. See docs/deploy.md "Caps".
+        "PROPOSALS_PER_PHONE_GOAL": int(os.environ.get("PROPOSALS_PER_PHONE_GOAL", "5")),
+        "PROPOSALS_PER_PHONE": int(os.environ.get("PROPOSALS_PER_PHONE", "30")),
+        "PROPOSALS_PER_GOAL": int(os.environ.get("PROPOSALS_PER_GOAL", "100")),
+        "PROPOSALS_PER_WORKSHOP": int(os.environ.get("PROPOSALS_PER_WORKSHOP", "400")),
+        # New participants (a join without a known phone cookie), "<count>/<seconds>" (0: no
+        # limit): per client address (a 15-person committee joins well within it; raise it when
+        # a whole hall shares one address, e.g. guest Wi-Fi behind NAT) and per dialogue (a
+        # medborgardialog of a thousand people gets in within two minutes). Each server process
+        # counts its own unless REDIS_URL is set.
+        "JOIN_LIMIT_PER_ADDRESS": os.environ.get("JOIN_LIMIT_PER_ADDRESS", "20/600"),
+        "JOIN_LIMIT_PER_WORKSHOP": os.environ.get("JOIN_LIMIT_PER_WORKSHOP", "600/60"),
+        # A phone's or presenter's state:get on top of EVENT_RATE: per second, and the burst
+        # (a client asks after connecting, on a missed push and when its role changes).
+        "STATE_GET_RATE": float(os.environ.get("STATE_GET_RATE", "2")),
+        "STATE_GET_BURST": int(os.environ.get("STATE_GET_BURST", "10")),
+        # A phone's or console's state:get is served from a snapshot at most this many seconds
+        # old (and of the current seq), so a client asking in a loop costs one build per interval.
+        "STATE_CACHE_SECONDS": float(os.environ.get("STATE_CACHE_SECONDS", "1")),
         # Behind a reverse proxy: trust this many proxies' X-Forwarded-For/-Proto/-Host/-Port
         # (the client's address for the login lock-out, https for cookies). 0: none.
         "PROXY_FIX": int(os.environ.get("PROXY_FIX", "0") or 0),

@@ -47,18 +47,33 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any, synchronous: str = "NOR
     cursor.close()
 
 
-def scrub_storage() -> None:
-    """Fold the write-ahead log into the database file and truncate it (SQLite; app context).
+# The tables whose rows held personal data before an erasure: names, tokens, secret hashes (the
+# participant), and the participant links named mode writes on ballots and proposals.
+PERSONAL_TABLES = ("participant", "ballot", "proposal")
 
-    Run after an erasure: until then the WAL still holds the pages as they were before it, names
-    and phone tokens included. With ``secure_delete`` the deleted rows are zeroed in the file.
-    Outside a transaction, on a connection of its own; a reader holding an old snapshot can keep
-    part of the log for a moment, which the next checkpoint takes.
+
+def scrub_storage() -> None:
+    """Leave no erased row in the database's files (app context), after an erasure.
+
+    SQLite: fold the write-ahead log into the database file and truncate it; until then the WAL
+    still holds the pages as they were before, names and phone tokens included. With
+    ``secure_delete`` the deleted rows are zeroed in the file. A reader holding an old snapshot
+    can keep part of the log for a moment, which the next checkpoint takes.
+
+    PostgreSQL: an erased row stays in its table's file as a dead tuple until vacuumed, and a
+    plain VACUUM only marks the space free; ``VACUUM FULL`` rewrites the tables (small ones:
+    participants, ballots, proposals) into new files and drops the old. It takes each table's
+    lock for that moment; erasures are rare and run after the dialogue. (PostgreSQL's own WAL
+    keeps the old rows until it recycles its segments: see docs/privacy.md.)
+
+    Outside a transaction, on a connection of its own.
     """
-    if db.engine.dialect.name != "sqlite":
-        return
-    with db.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    elif db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM (FULL) " + ", ".join(PERSONAL_TABLES))
 
 
 def create_private_file(path: Path) -> None:

@@ -290,3 +290,37 @@ def test_keeping_a_draft_brings_it_back_when_proposals_reopen(
     expect(iphone.get_by_role("button", name="Behåll utkastet")).to_be_hidden()
     expect(fac.locator("#parking")).not_to_contain_text("Halvskrivet")
     shot(iphone, "draft-kept-chosen-360x800")
+
+
+def test_a_browser_that_lost_its_secret_follows_but_cannot_vote_twice(
+    devices: Devices, facilitator: Page
+) -> None:
+    """Cleared storage, cookie kept (the same person): the phone's new secret is not bound to
+    the person, so a tap is refused with a message saying why; the first ballot stays."""
+    fac = facilitator
+    _workshop, (iphone, android, _narrow) = room(devices, fac)
+    open_proposals(fac)
+    label = propose(android, "Fler företag ska starta i kommunen")
+    publish_all(fac, label)
+    open_vote(fac, "ja_nej")
+    item = ballot_item(iphone, label)
+    item.locator('input[value="ja"]').tap()
+    expect(item.locator(".receipt")).to_have_text(REGISTERED)
+    expect(fac.locator("#vote-progress")).to_have_text("1 av 3 har svarat")
+
+    iphone.evaluate("() => localStorage.clear()")
+    iphone.reload()
+    item = ballot_item(iphone, label)
+    expect(item).to_be_visible()
+    item.locator('input[value="nej"]').tap()
+    alert = iphone.locator("#ballot-form [role=alert], #ballot-form .error").first
+    expect(alert).to_contain_text("Du kan inte rösta härifrån")
+    expect(item.locator(".receipt")).not_to_have_text(REGISTERED)
+    shot(iphone, "other-device-390x844")
+    audit = Audit()
+    audit.check(iphone, "phone, vote refused: another browser's secret")
+    expect(fac.locator("#vote-progress")).to_have_text("1 av 3 har svarat")
+    reveal(fac)
+    expect(iphone.locator("#results .results-text")).to_contain_text("1 röster lämnades")
+    expect(iphone.locator("#results")).to_contain_text("Ja")
+    audit.assert_clean()

@@ -21,6 +21,11 @@ def hash_parts(*parts: object) -> str:
     return hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()
 
 
+def phone_hash(workshop_id: int, secret: str) -> str:
+    """The one-way hash of a phone's secret bound to its participant (``secret_hash``)."""
+    return hash_parts("phone", workshop_id, secret)
+
+
 def is_secret(secret: Any) -> bool:
     """Tell whether a phone sent something that can be its secret (a string of fitting length)."""
     return isinstance(secret, str) and SECRET_MIN <= len(secret) <= SECRET_MAX

@@ -129,6 +129,72 @@ def validate_proposal(raw: Mapping[str, Any]) -> ProposalInput:
     return ProposalInput(kind=kind, criteria=criteria, **values)
 
 
+# --- Caps: one phone must not flood a goal, the console or the export ----------------------
+
+
+@dataclass(frozen=True)
+class ProposalCaps:
+    """How many proposals are taken: per phone per goal and in all, per goal, per workshop.
+
+    A limit of 0 or less means no limit. The facilitator's own proposals and merges are not
+    capped (they are the moderator's), but they count towards the goal's and workshop's totals.
+    """
+
+    per_phone_goal: int = 5
+    per_phone: int = 30
+    per_goal: int = 100
+    per_workshop: int = 400
+
+
+@dataclass(frozen=True)
+class ProposalCounts:
+    """The proposals already stored: this phone's for the goal and in all, the goal's, the
+    workshop's."""
+
+    phone_goal: int
+    phone: int
+    goal: int
+    workshop: int
+
+
+# (count, limit, message, code), in the order a refusal names them: the phone's own first, so
+# the person learns what they can change.
+CAP_MESSAGES: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "phone_goal",
+        "per_phone_goal",
+        N_("Du har redan lämnat %(limit)s förslag för det här målet, mer än så tas inte emot."),
+        "too_many_mine_goal",
+    ),
+    (
+        "phone",
+        "per_phone",
+        N_("Du har redan lämnat %(limit)s förslag i dialogen, mer än så tas inte emot."),
+        "too_many_mine",
+    ),
+    (
+        "goal",
+        "per_goal",
+        N_("Målet har redan %(limit)s förslag. Fler tas inte emot, tala med samtalsledaren."),
+        "too_many_goal",
+    ),
+    (
+        "workshop",
+        "per_workshop",
+        N_("Dialogen har redan %(limit)s förslag. Fler tas inte emot, tala med samtalsledaren."),
+        "too_many_workshop",
+    ),
+)
+
+
+def check_proposal_caps(counts: ProposalCounts, caps: ProposalCaps) -> None:
+    """Refuse one more proposal when any count has reached its limit (DomainError)."""
+    for count_name, limit_name, message, code in CAP_MESSAGES:
+        limit = getattr(caps, limit_name)
+        if limit > 0 and getattr(counts, count_name) >= limit:
+            raise DomainError(message, code=code, params={"limit": limit})
+
+
 # --- A proposal in documents ---------------------------------------------------------------
 
 

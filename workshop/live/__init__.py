@@ -15,12 +15,14 @@ from .rooms import (
     push_state,
     send_state,
 )
+from .transport import guard_transport
 
 __all__ = [
     "disconnect_facilitator",
     "disconnect_participants",
     "error_payload",
     "events",
+    "guard_transport",
     "refuse_reserved_events",
     "online_count",
     "push_state",

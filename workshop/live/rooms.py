@@ -90,6 +90,7 @@ def forget(sid: str) -> Connection | None:
     """Drop a connection, on this worker or (with Redis) on any; return it if it was local."""
     with _lock:
         _buckets.pop(sid, None)
+        _buckets.pop(f"{sid}:state", None)  # state:get's own bucket (live/events.py)
         _typing.pop(sid, None)
         gone = _connections.pop(sid, None)
     cluster = current_cluster()
@@ -296,8 +297,10 @@ def send_state(workshop_id: int) -> None:
                     public = snapshots.public_state(workshop)
                     public["people"]["online"] = online
                     public["prev_seq"] = prev_seq
+                    snapshots.remember(workshop, "public", public)  # state:get answers from it
                     full = snapshots.facilitator_state(workshop, public)
                     full["people"]["typing"] = typing
+                    snapshots.remember(workshop, "facilitator", full)
                     socketio.emit("state", full, to=room(workshop_id, "facilitator", locale))
                     public["shape"] = snapshots.shape(public)
                     key = (workshop_id, locale)

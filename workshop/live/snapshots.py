@@ -11,10 +11,13 @@ import contextvars
 import datetime as dt
 import hashlib
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from flask_babel import gettext
+from flask import current_app
+from flask_babel import get_locale, gettext
 
 from .. import domain, queries, services
 from ..domain.enums import ProposalStatus, Role, RoundStatus
@@ -51,6 +54,90 @@ def _once(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
     if key not in memo:
         memo[key] = compute()
     return memo[key]
+
+
+class StateCache:
+    """The newest snapshot per (workshop, audience, language), with its seq and its age.
+
+    Filled by every push (``remember``, before the emit) and by ``state:get`` itself. A client
+    asking in a loop then costs one build per push or per ``STATE_CACHE_SECONDS``, not one per
+    request, and cannot crowd out the others' votes (issue 14: a phone's 18 state:get a second
+    pushed another phone's vote acknowledgement to seconds). One per app, so two apps in one
+    process (the tests) never share an entry.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entries: dict[tuple[int, str, str], tuple[int, float, dict[str, Any]]] = {}
+
+    def get(
+        self, key: tuple[int, str, str], seq: int, ttl: float, *, older: bool
+    ) -> dict[str, Any] | None:
+        """The entry if younger than ``ttl`` and of ``seq`` (or, with ``older``, of an earlier
+        one)."""
+        with self.lock:
+            entry = self.entries.get(key)
+        if entry is None or time.monotonic() - entry[1] > ttl:
+            return None
+        if entry[0] > seq or (entry[0] < seq and not older):
+            return None
+        return entry[2]
+
+    def put(self, key: tuple[int, str, str], seq: int, state: dict[str, Any]) -> None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None or entry[0] <= seq:  # never replace a newer snapshot
+                self.entries[key] = (seq, time.monotonic(), state)
+
+
+def _cache() -> StateCache | None:
+    if float(current_app.config.get("STATE_CACHE_SECONDS", 1) or 0) <= 0:
+        return None
+    return current_app.extensions.setdefault("malverkstad.state_cache", StateCache())
+
+
+def _cache_key(workshop: Workshop, audience: str) -> tuple[int, str, str]:
+    return (workshop.id, audience, str(get_locale() or ""))
+
+
+def remember(workshop: Workshop, audience: str, state: dict[str, Any]) -> None:
+    """Keep a snapshot a push is about to send ("public" or "facilitator", this language)."""
+    cache = _cache()
+    if cache is not None:
+        cache.put(_cache_key(workshop, audience), int(state["seq"]), state)
+
+
+def cached_state(
+    workshop: Workshop, audience: str, build: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """The snapshot ``build`` returns for an audience, from the cache when it is current.
+
+    Current: younger than STATE_CACHE_SECONDS (what moves without a new seq, the plan's time
+    left, stays that fresh) and of the workshop's seq. For phones and the presenter, with one
+    process (no REDIS_URL), also the last pushed snapshot while a newer change waits for its
+    coalesced push: that push is still to come and reaches this client too, and until then it
+    is what every other client shows. (With several workers another worker may have pushed
+    the newer state already; the console, which acts and then may ask, always gets its seq.)
+
+    The caller gets its own copy of the top level and of ``people`` (which it fills in with
+    the live counts) and a fresh ``server_now``; the rest is shared and must not be changed.
+    """
+    cache = _cache()
+    if cache is None:
+        return build()
+    ttl = float(current_app.config["STATE_CACHE_SECONDS"])
+    key = _cache_key(workshop, audience)
+    older = audience == "public" and not current_app.config.get("REDIS_URL")
+    state = cache.get(key, workshop.seq, ttl, older=older)
+    if state is None:
+        seq = workshop.seq  # read with the rows the build uses; a change meanwhile only ages it
+        state = build()
+        cache.put(key, seq, state)
+    copy = dict(state)
+    copy.pop("prev_seq", None)  # a push's; an answer to state:get has none
+    copy["people"] = dict(state["people"])
+    copy["server_now"] = _ms(utcnow())
+    return copy
 
 
 def _ms(value: dt.datetime | None) -> int | None:
@@ -298,9 +385,9 @@ def own_state(workshop: Workshop, participant: Participant, secret: Any) -> dict
         if workshop.anonymous:
             if services.is_secret(secret):
                 key = services.hash_parts("proposal", workshop.id, secret)
-                mine = [p for p in goal.proposals if p.author_key == key]
+                mine = queries.own_proposals(goal.id, author_key=key)
         else:
-            mine = [p for p in goal.proposals if p.author_participant_id == participant.id]
+            mine = queries.own_proposals(goal.id, participant_id=participant.id)
     ballot, ballot_rev = None, 0
     if goal is not None and goal.current_round is not None:
         ballot, ballot_rev = queries.own_ballot(goal.current_round, secret)

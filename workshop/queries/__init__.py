@@ -11,6 +11,7 @@ from .people import (
     participant_rows,
     participants,
 )
+from .proposals import own_proposals
 from .records import (
     audit_log,
     audit_records,
@@ -39,6 +40,7 @@ __all__ = [
     "participant_for",
     "participant_rows",
     "participants",
+    "own_proposals",
     "audit_log",
     "audit_records",
     "author_text",

@@ -16,6 +16,7 @@ from ..domain.privacy import (
     PARTICIPANT_LABEL,
     hash_parts,
     is_secret,
+    phone_hash,
 )
 from ._unit import WRITE_LOCK, CommitThenRaise, Retry, bump, lock_workshop, unit_of_work, writing
 from .accounts import (
@@ -48,7 +49,7 @@ from .common import (
 from .decisions import record_decision
 from .follow_up import save_follow_up
 from .goals import add_goals, delete_goal, move_goal, update_goal
-from .participants import join, leave, set_participant
+from .participants import JoinThrottled, join, leave, set_participant
 from .privacy import delete_workshop, erase_personal_data, purge_expired
 from .proposals import (
     add_parking,
@@ -59,6 +60,7 @@ from .proposals import (
     merge_proposals,
     park_draft,
     park_proposal,
+    proposal_caps,
     publish_proposals,
     restore_proposal,
 )
@@ -73,7 +75,6 @@ from .voting import (
     ballot_batches,
     bind_secret,
     cast_vote,
-    phone_hash,
 )
 from .workshops import (
     DETAIL_LIMITS,

@@ -109,14 +109,18 @@ def unit_of_work(
                             # every connection, would wait for ever.
                             db.session.connection()
                         with WRITE_LOCK if exclusive else contextlib.nullcontext():
-                            result = function(*args, **kwargs)
+                            try:
+                                result = function(*args, **kwargs)
+                            except CommitThenRaise as kept:
+                                # Still holding the lock: a unit that wrote keeps the database's
+                                # write lock until it commits, so it must commit before another
+                                # writer of this process may start.
+                                _commit()
+                                raise kept.error from None
                             _commit()
                         for callback in _after.get() or []:
                             callback()
                         return result
-                    except CommitThenRaise as kept:
-                        _commit()
-                        raise kept.error from None
                     except (IntegrityError, sqlite3.IntegrityError, Retry) as conflict:
                         db.session.rollback()
                         if attempt == attempts:

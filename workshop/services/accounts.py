@@ -119,6 +119,13 @@ def login(username: str, password: str, ip: str, now: dt.datetime | None = None)
 
 @unit_of_work(exclusive=True)
 def _begin_attempt(username: str, ip: str, now: dt.datetime) -> None:
+    # Across processes too (several workers): the process's write lock is not enough, so take
+    # the database's before counting. On PostgreSQL a table lock that readers pass; on SQLite
+    # the first write (old attempts purged) takes the database's write lock, so a login in
+    # another process waits here and then counts this attempt.
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("LOCK TABLE login_attempt IN EXCLUSIVE MODE"))
+    db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.at <= now - dt.timedelta(1)))
     since = now - LOGIN_WINDOW
     recent = sa.select(LoginAttempt.at).where(LoginAttempt.ip == ip, LoginAttempt.at > since)
     pair = list(
@@ -134,7 +141,6 @@ def _begin_attempt(username: str, ip: str, now: dt.datetime) -> None:
     if minutes:
         audit(None, "login_locked", {"username": username, "ip": ip}, Actor(username))
         raise CommitThenRaise(LoginLocked(minutes))
-    db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.at <= now - dt.timedelta(1)))
     attempt = LoginAttempt(username=username, ip=ip, at=now)  # a failure until proved otherwise
     db.session.add(attempt)
 

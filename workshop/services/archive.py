@@ -10,6 +10,14 @@ from typing import Any
 
 from .. import domain
 from ..domain import N_, DomainError
+from ..domain.archive import (
+    check_ballot_count,
+    check_decision_tally,
+    check_details,
+    check_round,
+    check_round_numbers,
+    check_values,
+)
 from ..models import (
     AuditEntry,
     Ballot,
@@ -32,14 +40,15 @@ from ._unit import unit_of_work
 from .audit import audit
 from .workshops import unique_join_code
 
-_JSON_TYPES = {
-    "string": N_("text"),
-    "integer": N_("ett heltal"),
-    "number": N_("ett tal"),
-    "boolean": N_("sant eller falskt"),
-    "object": N_("ett objekt"),
-    "array": N_("en lista"),
-    "null": N_("tomt"),
+# One whole message per type: a type name passed as a parameter would stay Swedish in English.
+_TYPE_ERRORS = {
+    "string": N_("Fel typ i arkivet vid %(path)s: ska vara text."),
+    "integer": N_("Fel typ i arkivet vid %(path)s: ska vara ett heltal."),
+    "number": N_("Fel typ i arkivet vid %(path)s: ska vara ett tal."),
+    "boolean": N_("Fel typ i arkivet vid %(path)s: ska vara sant eller falskt."),
+    "object": N_("Fel typ i arkivet vid %(path)s: ska vara ett objekt."),
+    "array": N_("Fel typ i arkivet vid %(path)s: ska vara en lista."),
+    "null": N_("Fel typ i arkivet vid %(path)s: ska vara tomt."),
 }
 
 
@@ -64,13 +73,19 @@ def _schema_error(error: Any) -> DomainError:
         expected = error.validator_value
         expected = expected[0] if isinstance(expected, list) else expected
         return DomainError(
-            N_("Fel typ i arkivet vid %(path)s: ska vara %(type)s."),
+            _TYPE_ERRORS.get(expected, N_("Ogiltigt värde i arkivet vid %(path)s.")),
             code="bad_archive",
-            params={"path": path, "type": _JSON_TYPES.get(expected, expected)},
+            params={"path": path},
         )
     if error.validator == "additionalProperties":
         return DomainError(
             N_("Arkivet har ett okänt fält i %(path)s."), code="bad_archive", params={"path": path}
+        )
+    if error.validator == "maxItems":
+        return DomainError(
+            N_("För många poster i %(path)s (högst %(limit)s)."),
+            code="bad_archive",
+            params={"path": path, "limit": error.validator_value},
         )
     if error.validator == "maxLength":
         return DomainError(
@@ -89,7 +104,9 @@ def validate_archive(data: Any) -> None:
 
     if not isinstance(data, Mapping) or "archive_version" not in data:
         raise DomainError(N_("Filen är inte ett arkiv från Målverkstad."), code="bad_archive")
-    if data["archive_version"] != ARCHIVE_VERSION:
+    # Depth and unstorable characters first: jsonschema and the JSON columns recurse.
+    check_values(data)
+    if type(data["archive_version"]) is not int or data["archive_version"] != ARCHIVE_VERSION:
         raise DomainError(
             N_("Arkivversion %(version)s kan inte läsas in; den här versionen läser version 1."),
             code="bad_archive",
@@ -97,9 +114,36 @@ def validate_archive(data: Any) -> None:
         )
     schema = json.loads(ARCHIVE_SCHEMA.read_text(encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(schema)
+    audit_trail = data.get("audit")
+    for i, entry in enumerate(audit_trail if isinstance(audit_trail, list) else []):
+        # Before the schema, whose message for a nested value would not say what is wrong.
+        if isinstance(entry, Mapping) and isinstance(entry.get("details"), Mapping):
+            check_details(entry["details"], f"audit[{i}].details")
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:
         raise _schema_error(error)
+    check_ballot_count(data["goals"])
+
+
+def _bad_date(where: str) -> DomainError:
+    return DomainError(
+        N_("Ogiltigt datum i arkivet vid %(path)s."), code="bad_archive", params={"path": where}
+    )
+
+
+def _when(text: str | None, where: str) -> dt.datetime | None:
+    """A timestamp the schema's pattern let through may still be no date (2019-13-45)."""
+    try:
+        return parse_when(text)
+    except ValueError:
+        raise _bad_date(where) from None
+
+
+def _date(text: str, where: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise _bad_date(where) from None
 
 
 def _missing(what: str) -> DomainError:
@@ -115,7 +159,9 @@ def import_archive(data: Any, facilitator_id: int | None = None) -> Workshop:
     """Recreate a workshop from an archive made by ``export_archive``, as a new workshop.
 
     It gets a fresh join code and presenter key; ballots get fresh random keys. The steps below
-    each read one part of the archive; any broken reference refuses the whole import.
+    each read one part of the archive; any broken reference, any ballot the live vote would
+    refuse and any decision tally that is not the recount of its ballots refuses the whole
+    import (limits and order: ``docs/archive.md``).
     """
     validate_archive(data)
     workshop = _workshop(data["workshop"], facilitator_id)
@@ -125,8 +171,8 @@ def import_archive(data: Any, facilitator_id: int | None = None) -> Workshop:
         base = f"goals[{position}]"
         goal = _goal(workshop, position, g)
         table = _proposals(goal, g, base)
-        _rounds(goal, g, table, base)
-        _decision(goal, g["decision"], table, base)
+        ballots = _rounds(goal, g, table, base)
+        _decision(goal, g, ballots, table, base)
         _follow_ups(goal, g["follow_ups"], base)
         goals.append(goal)
         numbers.append(table)
@@ -155,6 +201,8 @@ def _workshop(info: Mapping[str, Any], facilitator_id: int | None) -> Workshop:
     dates = ", ".join(info["follow_up_dates"])
     if dates:
         domain.parse_follow_up_dates(dates)
+    if info["meeting_date"] and not domain.valid_date(info["meeting_date"]):
+        raise _bad_date("workshop.meeting_date")
     workshop = Workshop(
         title=info["title"],
         dnr=info["dnr"],
@@ -168,7 +216,7 @@ def _workshop(info: Mapping[str, Any], facilitator_id: int | None) -> Workshop:
         join_code=unique_join_code(),
         status=info["status"],
         anonymous=info["anonymous"],
-        created_at=parse_when(info["created_at"]),
+        created_at=_when(info["created_at"], "workshop.created_at"),
         created_by_id=facilitator_id,
     )
     db.session.add(workshop)
@@ -192,7 +240,11 @@ def _proposals(goal: Goal, g: Mapping[str, Any], base: str) -> _Numbers:
     by_number: dict[int, Proposal] = {}
     for p in g["proposals"]:
         if p["number"] in by_number:
-            raise _missing(f"{base}.proposals F{p['number']}")
+            raise DomainError(
+                N_("Förslag F%(number)s finns flera gånger i %(path)s."),
+                code="bad_archive",
+                params={"number": p["number"], "path": f"{base}.proposals"},
+            )
         proposal = Proposal(
             goal_id=goal.id,
             number=p["number"],
@@ -205,7 +257,7 @@ def _proposals(goal: Goal, g: Mapping[str, Any], base: str) -> _Numbers:
             status=p["status"],
             hidden_reason=p["hidden_reason"],
             published=p["published"],
-            created_at=parse_when(p["created_at"]),
+            created_at=_when(p["created_at"], f"{base}.proposals.created_at"),
         )
         db.session.add(proposal)
         by_number[p["number"]] = proposal
@@ -219,23 +271,26 @@ def _proposals(goal: Goal, g: Mapping[str, Any], base: str) -> _Numbers:
     return table
 
 
-def _rounds(goal: Goal, g: Mapping[str, Any], table: _Numbers, base: str) -> None:
-    for r in g["rounds"]:
+def _rounds(
+    goal: Goal, g: Mapping[str, Any], table: _Numbers, base: str
+) -> list[list[dict[str, Any]]]:
+    """Store the goal's rounds; return each round's ballots as the live vote normalises them."""
+    check_round_numbers(g["rounds"], f"{base}.rounds")
+    counted = []
+    for i, r in enumerate(g["rounds"]):
+        ballots = check_round(r, set(table.ids), f"{base}.rounds[{i}]")
         vote_round = VoteRound(
             goal_id=goal.id,
             number=r["number"],
             method=r["method"],
             dot_budget=r["dot_budget"],
-            proposal_ids=[table.to_id(n, f"{base}.rounds.proposals") for n in r["proposals"]],
+            proposal_ids=[table.ids[n] for n in r["proposals"]],
             status=r["status"],
             revealed=r["revealed"],
         )
         db.session.add(vote_round)
         db.session.flush()
-        allowed = set(r["proposals"])
-        for answers in r["ballots"]:
-            if any(not k.isdigit() or int(k) not in allowed for k in answers):
-                raise _missing(f"{base}.rounds[{r['number']}].ballots")
+        for answers in ballots:
             db.session.add(
                 Ballot(
                     key=secrets.token_hex(32),
@@ -243,31 +298,37 @@ def _rounds(goal: Goal, g: Mapping[str, Any], table: _Numbers, base: str) -> Non
                     answers={str(table.ids[int(k)]): v for k, v in answers.items()},
                 )
             )
+        counted.append(ballots)
+    return counted
 
 
-def _decision(goal: Goal, d: Mapping[str, Any] | None, table: _Numbers, base: str) -> None:
+def _decision(
+    goal: Goal,
+    g: Mapping[str, Any],
+    ballots: list[list[dict[str, Any]]],
+    table: _Numbers,
+    base: str,
+) -> None:
+    d = g["decision"]
     if d is None:
         return
-    tally = d["tally"]
-    if tally is not None:
-        where = f"{base}.decision.tally"
-        tally = remap_tally(tally, {n: table.to_id(n, where) for n in _tally_ids(tally)})
+    where = f"{base}.decision"
+    # Recounted from the ballots, as record_decision does; an archive that says otherwise
+    # is refused rather than corrected, so an edited result never passes unnoticed.
+    tally = check_decision_tally(d, g["rounds"], ballots, where)
     db.session.add(
         Decision(
             goal_id=goal.id,
             kind=d["kind"],
-            proposal_id=table.to_id(d["proposal"], f"{base}.decision.proposal")
+            proposal_id=table.to_id(d["proposal"], f"{where}.proposal")
             if d["proposal"] is not None
             else None,
             fields=d["fields"],
             criteria=d["criteria"],
-            tally=tally,
-            tally_labels={
-                str(table.to_id(int(k), f"{base}.decision.tally_labels")): v
-                for k, v in d["tally_labels"].items()
-            },
+            tally=remap_tally(tally, table.ids),
+            tally_labels={str(table.ids[int(k)]): v for k, v in d["tally_labels"].items()},
             dissent=d["dissent"],
-            decided_at=parse_when(d["decided_at"]),
+            decided_at=_when(d["decided_at"], f"{where}.decided_at"),
         )
     )
 
@@ -275,16 +336,20 @@ def _decision(goal: Goal, d: Mapping[str, Any] | None, table: _Numbers, base: st
 def _follow_ups(goal: Goal, follow_ups: Iterable[Mapping[str, Any]], base: str) -> None:
     seen = set()
     for f in follow_ups:
-        checkpoint = dt.date.fromisoformat(f["checkpoint"])
+        checkpoint = _date(f["checkpoint"], f"{base}.follow_ups.checkpoint")
         if checkpoint in seen:
-            raise _missing(f"{base}.follow_ups {f['checkpoint']}")
+            raise DomainError(
+                N_("Uppföljningen %(date)s finns flera gånger i %(path)s."),
+                code="bad_archive",
+                params={"date": f["checkpoint"], "path": f"{base}.follow_ups"},
+            )
         seen.add(checkpoint)
         db.session.add(
             FollowUp(
                 goal_id=goal.id,
                 checkpoint=checkpoint,
                 **{k: f[k] for k in ("value", "forecast", "comment", "activities", "kolada_kpi")},
-                updated_at=parse_when(f["updated_at"]),
+                updated_at=_when(f["updated_at"], f"{base}.follow_ups.updated_at"),
             )
         )
 
@@ -319,7 +384,7 @@ def _parking(
                 goal_id=goal.id if goal else None,
                 text=item["text"],
                 source_proposal_id=source_id,
-                created_at=parse_when(item["created_at"]),
+                created_at=_when(item["created_at"], "parking.created_at"),
             )
         )
 
@@ -329,15 +394,9 @@ def _audit_trail(workshop: Workshop, entries: Iterable[Mapping[str, Any]]) -> No
         db.session.add(
             AuditEntry(
                 workshop_id=workshop.id,
-                at=parse_when(entry["at"]),
+                at=_when(entry["at"], "audit.at"),
                 actor=entry["actor"],
                 action=entry["action"],
                 details=entry["details"],
             )
         )
-
-
-def _tally_ids(tally: Mapping[str, Any]) -> set[Any]:
-    found = {item.get("proposal_id") for item in tally.get("proposals", [])}
-    found.update(tally.get("leaders", []))
-    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,14 +14,57 @@ from ..models import (
     Workshop,
     db,
 )
+from . import throttle
 from ._unit import bump, unit_of_work
 from .audit import audit
 from .common import MAX_NAME, text_input
 
 
+class JoinThrottled(DomainError):
+    """Too many new participants from one address or in one workshop: wait ``retry_after`` s."""
+
+    def __init__(self, message: str, code: str, retry_after: float) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(1, math.ceil(retry_after))
+
+
+def _admit_new(workshop: Workshop, address: str | None) -> None:
+    """Refuse a new participant beyond the join limits (JOIN_LIMIT_PER_*, see config.py)."""
+    if address:
+        wait = throttle.take("join-address", address, "JOIN_LIMIT_PER_ADDRESS")
+        if wait:
+            raise JoinThrottled(
+                N_(
+                    "Många nya deltagare har anslutit från samma nätverk på kort tid. "
+                    "Vänta några minuter och försök igen."
+                ),
+                "join_limit_address",
+                wait,
+            )
+    wait = throttle.take("join-workshop", str(workshop.id), "JOIN_LIMIT_PER_WORKSHOP")
+    if wait:
+        raise JoinThrottled(
+            N_("Väldigt många ansluter till dialogen just nu. Vänta en minut och försök igen."),
+            "join_limit_workshop",
+            wait,
+        )
+
+
 @unit_of_work
-def join(workshop: Workshop, token: str | None, display_name: Any = None) -> Participant:
-    """Let a phone in, or recognise it again by its token; a name is needed in named mode."""
+def join(
+    workshop: Workshop,
+    token: str | None,
+    display_name: Any = None,
+    *,
+    address: str | None = None,
+) -> Participant:
+    """Let a phone in, or recognise it again by its token; a name is needed in named mode.
+
+    A new participant (no known token) counts towards the join limits of ``address`` (the
+    client's, as the proxy configuration gives it) and of the workshop; beyond them the join
+    is refused with ``JoinThrottled`` and nothing is stored. A phone recognised again is not
+    counted.
+    """
     participant = None
     if token:
         participant = db.session.scalar(
@@ -35,6 +79,7 @@ def join(workshop: Workshop, token: str | None, display_name: Any = None) -> Par
         required=not workshop.anonymous and participant is None,
     )
     if participant is None:
+        _admit_new(workshop, address)
         participant = Participant(workshop_id=workshop.id)
         db.session.add(participant)
     if not workshop.anonymous and name:

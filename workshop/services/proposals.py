@@ -8,11 +8,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from .. import domain
 from ..domain import N_, DomainError, Phase
 from ..domain.enums import ProposalStatus
-from ..domain.privacy import FACILITATOR_LABEL, MERGED_LABEL, hash_parts
+from ..domain.privacy import FACILITATOR_LABEL, MERGED_LABEL, hash_parts, phone_hash
 from ..models import (
     Goal,
     ParkingItem,
@@ -20,7 +21,7 @@ from ..models import (
     Proposal,
     db,
 )
-from ._unit import bump, unit_of_work
+from ._unit import bump, lock_workshop, unit_of_work
 from .audit import audit
 from .common import (
     MAX_PARKING,
@@ -33,11 +34,20 @@ from .common import (
     text_input,
 )
 
+UNBOUND_PROPOSAL = N_(
+    "Sidan behöver hämtas på nytt innan du kan lämna förslag. Ladda om sidan och försök igen."
+)
+OTHER_DEVICE_PROPOSAL = N_(
+    "Du kan inte lämna förslag härifrån: webbläsaren har inte längre nyckeln från när du gick "
+    "med (den kan ha rensats)."
+)
+
 
 # A unique constraint refuses a concurrent twin (the same client_id: a resend racing its
 # original) or a number taken at the same moment; the next attempt finds the twin and returns
-# it, or takes the next number.
-@unit_of_work(attempts=3)
+# it, or takes the next number. Exclusive, with the workshop's row locked for a phone's
+# proposal, so two concurrent adds cannot both pass the caps on the same counts.
+@unit_of_work(attempts=3, exclusive=True)
 def add_proposal(
     workshop_id: int,
     goal_id: Any,
@@ -74,6 +84,27 @@ def add_proposal(
             N_("Målet är redan beslutat. Gå tillbaka ett steg först."), code="wrong_phase"
         )
     data = domain.validate_proposal(raw).to_dict()
+    author_key = None
+    if participant is not None:
+        if workshop.anonymous:
+            secret = check_secret(secret)
+            # The phone's bound secret only (as for a ballot): with a new secret per proposal
+            # a phone would be a new author each time, past its caps.
+            if participant.secret_hash != phone_hash(workshop.id, secret):
+                if participant.secret_hash is None:
+                    raise DomainError(UNBOUND_PROPOSAL, code="unbound")
+                raise DomainError(OTHER_DEVICE_PROPOSAL, code="other_device")
+            author_key = hash_parts("proposal", workshop.id, secret)
+        caps = proposal_caps()
+        # First without a lock, so a phone beyond its cap is refused by one read and cannot
+        # keep the other writers waiting; then again under the lock, which decides.
+        domain.check_proposal_caps(
+            _proposal_counts(workshop.id, goal.id, author_key, participant.id), caps
+        )
+        lock_workshop(workshop.id)
+        domain.check_proposal_caps(
+            _proposal_counts(workshop.id, goal.id, author_key, participant.id), caps
+        )
     criteria = data.pop("criteria")
     kind = data.pop("kind")
     proposal = Proposal(
@@ -86,8 +117,8 @@ def add_proposal(
     )
     if participant is None:
         proposal.author_label = FACILITATOR_LABEL
-    elif workshop.anonymous:
-        proposal.author_key = hash_parts("proposal", workshop.id, check_secret(secret))
+    elif author_key is not None:
+        proposal.author_key = author_key
     else:
         proposal.author_participant_id = participant.id
         proposal.author_label = participant.display_name or ""
@@ -97,6 +128,43 @@ def add_proposal(
     if participant is None:
         audit(workshop.id, "proposal_add", {"goal": goal.number, "proposal": proposal.label})
     return proposal, True
+
+
+def proposal_caps() -> domain.ProposalCaps:
+    """The configured caps (workshop/config.py, PROPOSALS_PER_*)."""
+    config = current_app.config
+    defaults = domain.ProposalCaps()
+    return domain.ProposalCaps(
+        per_phone_goal=int(config.get("PROPOSALS_PER_PHONE_GOAL", defaults.per_phone_goal)),
+        per_phone=int(config.get("PROPOSALS_PER_PHONE", defaults.per_phone)),
+        per_goal=int(config.get("PROPOSALS_PER_GOAL", defaults.per_goal)),
+        per_workshop=int(config.get("PROPOSALS_PER_WORKSHOP", defaults.per_workshop)),
+    )
+
+
+def _proposal_counts(
+    workshop_id: int, goal_id: int, author_key: str | None, participant_id: int
+) -> domain.ProposalCounts:
+    """Count the stored proposals the caps look at, in one pass over the workshop's.
+
+    Every stored row counts, hidden, merged and parked ones too: they cost the same to keep.
+    The phone is its author key (anonymous) or its participant (named).
+    """
+    if author_key is not None:
+        mine = Proposal.author_key == author_key
+    else:
+        mine = Proposal.author_participant_id == participant_id
+    here = Proposal.goal_id == goal_id
+
+    def count(condition: Any) -> Any:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    row = db.session.execute(
+        sa.select(count(sa.and_(mine, here)), count(mine), count(here), sa.func.count(Proposal.id))
+        .join(Goal, Goal.id == Proposal.goal_id)
+        .where(Goal.workshop_id == workshop_id)
+    ).one()
+    return domain.ProposalCounts(*(int(value) for value in row))
 
 
 def _next_number(goal: Goal) -> int:

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import domain
 from ..domain import N_, DomainError, Forbidden, NotFound, VoteMethod
 from ..domain.enums import Role, RoundStatus
-from ..domain.privacy import hash_parts, is_secret
+from ..domain.privacy import hash_parts, is_secret, phone_hash
 from ..models import Ballot, Goal, Participant, VoteRound, Workshop, db
 from ._batch import GroupCommit
 from ._unit import WRITE_LOCK, Retry, unit_of_work
@@ -118,7 +118,20 @@ def _vote_statements(dialect: str) -> dict[str, Any]:
     )
     # A ballot stored at the same moment (a resend racing its original) makes the insert do
     # nothing instead of failing the whole batch; the writer of the second then decides again.
+    # psycopg reports no row count for it (-1), so there the insert returns the key it stored.
     insert = (sqlite if dialect == "sqlite" else postgresql).insert
+    ballot = (
+        insert(b)
+        .values(
+            key=sa.bindparam("b_key"),
+            round_id=sa.bindparam("b_round_id"),
+            answers=sa.bindparam("new_answers", type_=b.c.answers.type),
+            rev=sa.bindparam("new_rev"),
+            vote_id=sa.bindparam("new_vote_id"),
+            participant_id=sa.bindparam("b_participant_id"),
+        )
+        .on_conflict_do_nothing()
+    )
     return {
         # The participant (with its bound secret), its workshop, the round (if it exists), the
         # round's goal and this phone's ballot (if any), in one read.
@@ -130,16 +143,7 @@ def _vote_statements(dialect: str) -> dict[str, Any]:
             rev=sa.bindparam("new_rev"),
             vote_id=sa.bindparam("new_vote_id"),
         ),
-        "ballot": insert(b)
-        .values(
-            key=sa.bindparam("b_key"),
-            round_id=sa.bindparam("b_round_id"),
-            answers=sa.bindparam("new_answers", type_=b.c.answers.type),
-            rev=sa.bindparam("new_rev"),
-            vote_id=sa.bindparam("new_vote_id"),
-            participant_id=sa.bindparam("b_participant_id"),
-        )
-        .on_conflict_do_nothing(),
+        "ballot": ballot if dialect == "sqlite" else ballot.returning(b.c.key),
         # Once per participant, in its own transaction, never in a vote's.
         "bind": p.update()
         .where(p.c.id == sa.bindparam("participant_id"), p.c.secret_hash.is_(None))
@@ -208,14 +212,9 @@ def _vote_sql_sqlite() -> dict[str, Any]:
 CONFLICT = N_("Rösten kunde inte sparas. Försök igen.")
 UNBOUND = N_("Sidan behöver hämtas på nytt innan du kan rösta. Ladda om sidan och försök igen.")
 OTHER_DEVICE = N_(
-    "Du kan bara rösta från webbläsaren där du gick med i dialogen: den här har inte din "
-    "röstnyckel (den kan ha rensats). Ladda om sidan där du gick med."
+    "Du kan inte rösta härifrån: webbläsaren har inte längre röstnyckeln från när du gick med "
+    "(den kan ha rensats). Röster du redan lämnat gäller."
 )
-
-
-def phone_hash(workshop_id: int, secret: str) -> str:
-    """The one-way hash of a phone's secret bound to its participant (``secret_hash``)."""
-    return hash_parts("phone", workshop_id, secret)
 
 
 @unit_of_work
@@ -299,7 +298,8 @@ def _write_one(run: VoteSQL, write: _Write, seq: int) -> VoteOutcome | BaseExcep
         stored = run("change", values).rowcount == 1  # 0: a newer revision was stored meanwhile
     else:
         values |= {"b_round_id": write.round_id, "b_participant_id": write.participant_id}
-        stored = run("ballot", values).rowcount == 1  # 0: the same ballot was stored meanwhile
+        result = run("ballot", values)  # nothing stored: the same ballot was stored meanwhile
+        stored = result.rowcount == 1 if run.raw else result.first() is not None
     if not stored:
         return Retry(DomainError(CONFLICT, code="conflict"))
     return VoteOutcome(stored=True, changed=write.change, rev=write.rev, seq=seq)

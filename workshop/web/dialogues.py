@@ -3,7 +3,6 @@ the console, the audit log, erasing personal data and deleting."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
@@ -11,6 +10,7 @@ from flask_babel import gettext
 
 from .. import domain, queries, services
 from ..domain import DomainError
+from ..domain.archive import MAX_ARCHIVE_BYTES, parse_archive
 from ..live import disconnect_participants, push_state
 from ..models import Workshop
 from .common import (
@@ -84,10 +84,8 @@ def import_archive() -> Any:
     if upload is None or not upload.filename:
         return _import_error(gettext("Välj en arkivfil (JSON) att läsa in."))
     try:
-        data = json.loads(upload.read().decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
-        return _import_error(gettext("Filen är inte en JSON-fil från Målverkstad."))
-    try:
+        # Bounded read: one byte past the limit is enough to refuse it.
+        data = parse_archive(upload.read(MAX_ARCHIVE_BYTES + 1))
         workshop = services.import_archive(data, g.facilitator.id)
     except DomainError as exc:
         return _import_error(translate(exc))

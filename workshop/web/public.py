@@ -11,10 +11,11 @@ import sqlalchemy as sa
 from flask import Response, abort, current_app, redirect, render_template, request, session, url_for
 
 from .. import domain, services
-from ..domain import DomainError
+from ..domain import DomainError, WorkshopStatus
 from ..extensions import db
 from ..models import Workshop
 from .common import join_url, main, presenter, safe_next, translate
+from .throttle import throttled
 
 
 @main.get("/")
@@ -23,6 +24,7 @@ def index() -> str:
 
 
 @main.post("/")
+@throttled("join_code", methods=("POST",))  # the form tells whether a code exists, too
 def index_join() -> Any:
     code = domain.normalise_join_code(request.form.get("code", ""))
     try:
@@ -62,10 +64,15 @@ def privacy() -> str:
 
 # On the presenter blueprint (its endpoint is ``presenter.qr``), but public: anyone may scan it.
 @presenter.get("/qr/<code>.svg")
+@throttled("join_code")
 def qr(code: str) -> Response:
-    """Serve the join QR code as SVG; it only encodes the public join URL."""
+    """Serve the join QR code as SVG; it only encodes the public join URL.
+
+    Only for a dialogue that takes participants: a closed one answers 404 like an unknown code,
+    so the QR route tells no more than ``/j`` does.
+    """
     workshop = db.session.scalar(sa.select(Workshop).filter_by(join_code=code))
-    if workshop is None:
+    if workshop is None or workshop.status == WorkshopStatus.CLOSED:
         abort(404)
     image = qrcode.make(
         join_url(workshop),

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..live import push_state
 from ..models import Workshop
 from .common import join_url, login_required, participant, presenter, translate, workshop_or_404
+from .throttle import throttled
 
 # --- presenter ------------------------------------------------------------------------------
 
@@ -56,6 +57,7 @@ def _closed_page(exc: DomainError) -> tuple[str, int]:
 
 
 @participant.route("/j/<code>", methods=["GET", "POST"])
+@throttled("join_code", methods=("GET",))
 def join(code: str) -> Any:
     try:
         workshop = services.find_by_code(code)
@@ -69,7 +71,18 @@ def join(code: str) -> Any:
             return redirect(url_for("participant.room", code=code))
         return render_template("join.html", workshop=workshop, form={}, fields={})
     try:
-        person = services.join(workshop, _token(workshop), request.form.get("name"))
+        person = services.join(
+            workshop,
+            _token(workshop),
+            request.form.get("name"),
+            # The client's address, or the proxy's view of it with PROXY_FIX (config.py).
+            address=request.remote_addr or "",
+        )
+    except services.JoinThrottled as exc:
+        page = render_template(
+            "join.html", workshop=workshop, error=translate(exc), fields={}, form=request.form
+        )
+        return page, 429, {"Retry-After": str(exc.retry_after)}
     except DomainError as exc:
         if exc.code == "forbidden":
             return _closed_page(exc)
