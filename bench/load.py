@@ -281,6 +281,7 @@ async def _saturate(
     acked = 0
     turn = 0
     seqs: dict[int, int] = {}  # stored ballots per acknowledged seq, i.e. per batch
+    refused: dict[str, int] = {}  # e.g. "rate": a phone past EVENT_RATE
 
     async def lane() -> None:
         nonlocal acked, turn
@@ -304,7 +305,10 @@ async def _saturate(
                 ack = await clients[i].call(event, payload, timeout=10)
             except Exception:  # noqa: BLE001
                 continue
-            if ack.get("ok") and time.monotonic() <= deadline:
+            if not ack.get("ok"):
+                code = str(ack.get("code"))
+                refused[code] = refused.get(code, 0) + 1
+            elif time.monotonic() <= deadline:
                 acked += 1
                 if ack.get("seq") is not None and not (ack.get("duplicate") or ack.get("stale")):
                     seqs[ack["seq"]] = seqs.get(ack["seq"], 0) + 1
@@ -313,7 +317,7 @@ async def _saturate(
     if delay > 0:
         await asyncio.sleep(delay)
     await asyncio.gather(*(lane() for _ in range(job["inflight"])))
-    return {"acked": acked, "seqs": seqs}
+    return {"acked": acked, "seqs": seqs, "refused": refused}
 
 
 async def _reveal_wait(
@@ -414,8 +418,14 @@ def shards(items: list[Any], n: int) -> list[list[Any]]:
 
 
 # Every simulated phone joins from 127.0.0.1, thousands within seconds: the join limits
-# (JOIN_LIMIT_PER_ADDRESS, JOIN_LIMIT_PER_WORKSHOP) would refuse them, so they are off here.
-NO_JOIN_LIMITS = {"JOIN_LIMIT_PER_ADDRESS": "0", "JOIN_LIMIT_PER_WORKSHOP": "0"}
+# (JOIN_LIMIT_PER_ADDRESS, JOIN_LIMIT_PER_WORKSHOP) and the join-code throttle per address
+# (JOIN_CODE_BURST at JOIN_CODE_RATE) would refuse them, so they are off here.
+NO_JOIN_LIMITS = {
+    "JOIN_LIMIT_PER_ADDRESS": "0",
+    "JOIN_LIMIT_PER_WORKSHOP": "0",
+    "JOIN_CODE_BURST": "1000000",
+    "JOIN_CODE_RATE": "1000000",
+}
 
 
 class Server:
@@ -731,10 +741,14 @@ async def saturate(
     loop = asyncio.get_running_loop()
     answers = await loop.run_in_executor(None, workers.run, jobs, args.timeout)
     per_seq: dict[int, int] = {}
+    refused: dict[str, int] = {}
     for answer in answers:  # one batch's acks may have gone to several client processes
         for seq, n in answer["seqs"].items():
             per_seq[seq] = per_seq.get(seq, 0) + n
+        for code, n in answer["refused"].items():
+            refused[code] = refused.get(code, 0) + n
     return {
+        "saturate_refused": refused,
         "throughput": sum(a["acked"] for a in answers) / args.saturate,
         "batch_mean": sum(per_seq.values()) / len(per_seq) if per_seq else float("nan"),
         "batch_max": max(per_seq.values(), default=0),
