@@ -769,7 +769,7 @@ async def reveal(workers: Any, count: int, room: Room, args: argparse.Namespace)
     the times, which share this process's monotonic clock.
     """
     loop = asyncio.get_running_loop()
-    await asyncio.sleep(1.0)  # the saturation's trailing pushes: measure the reveal alone
+    await asyncio.sleep(args.reveal_after)  # after the saturation's last acks
     start = time.monotonic()
     ack = await room.fac.call(
         "phase:set", {"goal_id": room.goal_id, "phase": "resultat"}, timeout=30
@@ -1035,6 +1035,12 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=1800.0, help="hard limit, seconds")
     parser.add_argument(
         "--reveal-timeout", type=float, default=30.0, help="how long phones may take to see it"
+    )
+    parser.add_argument(
+        "--reveal-after",
+        type=float,
+        default=1.0,
+        help="seconds from the saturation's end to the reveal (pushes may still be pending)",
     )
 
 
