@@ -108,6 +108,8 @@ def test_simultaneous_votes_and_resends_lose_and_duplicate_nothing(
     with app.app_context():
         for person in opened["people"]:
             services.bind_secret(person, secret[person])  # each phone's first state:get
+        db.session.remove()
+        db.engine.dispose()  # as _open_vote: the forked workers must not inherit connections
     sends = []
     for person in opened["people"]:
         for rev in range(1, REVISIONS + 1):

@@ -89,6 +89,8 @@ def _login_worker(url: str, barrier: Any, results: Any) -> None:  # pragma: no c
 def test_the_lockout_holds_across_server_processes(app: Flask, database_url: str) -> None:
     """Two worker processes on one database, 16 wrong logins at the same moment: five are
     checked, the rest meet the lock (each process's own lock alone would let ten through)."""
+    with app.app_context():
+        db.engine.dispose()  # the forked workers must not inherit this process's connections
     outcomes = run_workers(_login_worker, [(database_url,)] * 2)
     found = sorted(code for outcome in outcomes for code in outcome)
     assert found == ["bad_login"] * 5 + ["locked"] * 11
