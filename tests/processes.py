@@ -1,12 +1,22 @@
-"""Several server processes on one database: the set-up the concurrency tests share.
+"""Server processes for the tests: the real server started as the README does, and several
+forked workers on one database (the set-up the concurrency tests share).
 
-Each job runs in a forked process with an app of its own on the test's database; they start
-together at a barrier and report back through a queue.
+Each forked job runs with an app of its own on the test's database; they start together at a
+barrier and report back through a queue.
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -15,6 +25,61 @@ from workshop import create_app
 
 TIMEOUT = 120  # seconds for all workers together; normally a few
 FORK = multiprocessing.get_context("fork")
+REPO = Path(__file__).resolve().parents[1]
+START_TIMEOUT = 30  # seconds for run.py to migrate, seed and answer /healthz
+STOP_TIMEOUT = 10  # seconds after SIGTERM before the server is killed
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, no proxy
+    try:
+        with opener.open(f"{url}/healthz", timeout=2) as response:
+            return json.load(response).get("status") == "ok"
+    except (OSError, urllib.error.URLError, ValueError):
+        return False
+
+
+def start_run_py(env: dict[str, str], log: Path, url: str) -> subprocess.Popen[bytes]:
+    """Start ``python run.py`` as the README does, its output appended to ``log``; return once
+    ``url``/healthz answers ok (fail with the output if it exits or takes START_TIMEOUT)."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "run.py"],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + START_TIMEOUT
+    while not _healthy(url):
+        output = log.read_text(errors="replace")
+        if process.poll() is not None:
+            raise AssertionError(f"run.py exited with {process.returncode}:\n{output}")
+        if time.monotonic() > deadline:
+            stop_process(process)
+            raise AssertionError(f"run.py did not answer /healthz in {START_TIMEOUT} s:\n{output}")
+        time.sleep(0.1)
+    return process
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after STOP_TIMEOUT; return once the process is gone."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT)
 
 
 def worker_app(url: str) -> Flask:

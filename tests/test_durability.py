@@ -14,9 +14,7 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,15 +26,10 @@ import requests
 import socketio
 import sqlalchemy as sa
 
-REPO = Path(__file__).resolve().parents[1]
+from .processes import free_port, start_run_py, stop_process
+
 PASSWORD = "hållbart-lösenord-7"
 PHONES = 6
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Server:
@@ -45,7 +38,7 @@ class Server:
     def __init__(
         self, instance: Path, database_url: str, env: dict[str, str] | None = None
     ) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_url = database_url
         self.log = instance / "server.log"
@@ -64,25 +57,7 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "run.py"],
-                cwd=REPO,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text(errors="replace")
-            try:
-                if http().get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"no /healthz in 30 s:\n{self.log.read_text(errors='replace')}")
+        self.process = start_run_py(self.env, self.log, self.url)
 
     def kill(self) -> None:
         assert self.process is not None
@@ -90,13 +65,8 @@ class Server:
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        if self.process is not None:
+            stop_process(self.process)
 
 
 def http() -> requests.Session:

@@ -10,10 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,17 +18,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from .processes import free_port, start_run_py, stop_process
 from .rawsocket import RawWebSocket
 
-REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "transport-lösenord-7"
 MB = 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def http() -> requests.Session:
@@ -61,26 +51,7 @@ class Server:
             "ASYNC_MODE": mode,
             **env,
         }
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "run.py"],
-                cwd=REPO,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.text()
-            try:
-                if http().get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        else:
-            raise AssertionError(f"no /healthz in 30 s:\n{self.text()}")
+        self.process = start_run_py(self.env, self.log, self.url)
         banner = self.text()
         self.workshop_id = int(re.search(r"/f/(\d+)\b", banner).group(1))
         self.code = re.search(r"\(kod ([A-Z0-9]+)\)", banner).group(1)
@@ -94,13 +65,7 @@ class Server:
         return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) * 1024
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
 
     def facilitator_cookie(self) -> str:
         session = http()

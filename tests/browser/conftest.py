@@ -8,16 +8,9 @@ origin (no CDN, fonts or trackers) or reports an error in the console.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +20,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-REPO = Path(__file__).resolve().parents[2]
+from ..processes import free_port, start_run_py, stop_process
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -82,35 +76,13 @@ class Server:
         return self.log.read_text(errors="replace")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _no_proxy_open(url: str, timeout: float) -> Any:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    return opener.open(url, timeout=timeout)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory, databases: Any) -> Iterator[Server]:
     """Start ``python run.py`` as the README does, on a free port and a temporary instance,
     on a fresh database of the session's kind (SQLite, or PostgreSQL with ``--database``)."""
     instance = tmp_path_factory.mktemp("instance")
     database = databases.new(instance, migrated=False)  # run.py migrates it, as in production
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -128,33 +100,11 @@ def server(tmp_path_factory: pytest.TempPathFactory, databases: Any) -> Iterator
         "JOIN_LIMIT_PER_ADDRESS": "0",
     }
     log = instance / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "run.py"],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    running = Server(url=url, log=log, process=process)
+    process = start_run_py(env, log, url)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"run.py exited with {process.returncode}:\n{running.output()}")
-            try:
-                with _no_proxy_open(f"{url}/healthz", timeout=2) as response:
-                    if json.load(response).get("status") == "ok":
-                        break
-            except (OSError, urllib.error.URLError, ValueError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"run.py did not answer /healthz in 30 s:\n{running.output()}")
-            time.sleep(0.1)
-        yield running
+        yield Server(url=url, log=log, process=process)
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 # --- The browser ------------------------------------------------------------------------------

@@ -37,11 +37,22 @@ SECOND = {
 }
 
 # A second facilitator socket in the page (same session cookie): proposals go in and the
-# stored state comes out without depending on the console's other forms.
+# stored state comes out without depending on the console's other forms. It closes only once
+# the pushes that follow the write went quiet (longer than PUSH_INTERVAL): closing while the
+# threading server sends one races simple-websocket's close reply against that data frame,
+# which Chromium reports as "Data frame received after close".
 EMIT = """async ([workshop, event, payload]) => {
   const socket = window.io({ auth: { workshop, role: "facilitator" }, forceNew: true });
+  let last = Date.now();
+  socket.onAny(() => { last = Date.now(); });
   try {
-    return await new Promise((resolve) => socket.emit(event, payload, resolve));
+    const ack = await new Promise((resolve) => socket.emit(event, payload, resolve));
+    last = Date.now();
+    const start = last;
+    while (Date.now() - last < 600 && Date.now() - start < 5000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return ack;
   } finally {
     socket.close();
   }
