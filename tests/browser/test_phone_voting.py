@@ -75,6 +75,17 @@ def room(devices: Devices, fac: Page) -> tuple[Any, list[Page]]:
     return workshop, phones
 
 
+def one_yes_no_ballot(devices: Devices, fac: Page) -> tuple[Page, str]:
+    """Three phones in the room, one published proposal (from the Android phone), a ja/nej
+    vote open: the iPhone and the proposal's label."""
+    _workshop, (iphone, android, _narrow) = room(devices, fac)
+    open_proposals(fac)
+    label = propose(android, "Fler företag ska starta i kommunen")
+    publish_all(fac, label)
+    open_vote(fac, "ja_nej")
+    return iphone, label
+
+
 def test_every_method_is_large_taps_and_sends_each_change(
     devices: Devices, facilitator: Page
 ) -> None:
@@ -136,11 +147,7 @@ def test_a_yes_no_vote_is_one_tap_and_the_receipt_follows_the_ack(
     devices: Devices, facilitator: Page
 ) -> None:
     fac = facilitator
-    _workshop, (iphone, android, _narrow) = room(devices, fac)
-    open_proposals(fac)
-    label = propose(android, "Fler företag ska starta i kommunen")
-    publish_all(fac, label)
-    open_vote(fac, "ja_nej")
+    iphone, label = one_yes_no_ballot(devices, fac)
     item = ballot_item(iphone, label)
     expect(item.locator(".receipt")).to_have_text("")
     taps = iphone.evaluate(
@@ -298,11 +305,7 @@ def test_a_browser_that_lost_its_secret_follows_but_cannot_vote_twice(
     """Cleared storage, cookie kept (the same person): the phone's new secret is not bound to
     the person, so a tap is refused with a message saying why; the first ballot stays."""
     fac = facilitator
-    _workshop, (iphone, android, _narrow) = room(devices, fac)
-    open_proposals(fac)
-    label = propose(android, "Fler företag ska starta i kommunen")
-    publish_all(fac, label)
-    open_vote(fac, "ja_nej")
+    iphone, label = one_yes_no_ballot(devices, fac)
     item = ballot_item(iphone, label)
     item.locator('input[value="ja"]').tap()
     expect(item.locator(".receipt")).to_have_text(REGISTERED)
