@@ -194,12 +194,21 @@ def test_import_and_export_over_http(
 def test_xlsx_has_every_proposal_and_raw_count(app: Flask, built: int) -> None:
     doc = _document(app, built)
     book = openpyxl.load_workbook(io.BytesIO(documents.render_xlsx(doc)))
-    assert book.sheetnames == ["Förslag", "Röstresultat"]
+    assert book.sheetnames == ["Mål", "Förslag", "Röstresultat"]
+    goals = list(book["Mål"].iter_rows(values_only=True))
+    assert goals[0] == ("Mål", "Målområde", "Lydelse", "Status")
+    assert [row[3] for row in goals[1:]] == [g.status_text for g in doc.goals]
+    assert goals[5][3] == "Behandlad utan förslag till beslut"  # goal 5: a proposal, no decision
     proposals = list(book["Förslag"].iter_rows(values_only=True))
     header, rows = proposals[0], proposals[1:]
-    assert header[:4] == ("Mål", "Förslag", "Typ", "Status")
+    assert header[:5] == ("Mål", "Målets status", "Förslag", "Typ", "Status")
     assert len(rows) == 7 + 1 + 2  # goal 2, goal 5, goal 6
-    by_label = {(r[0], r[1]): dict(zip(header, r, strict=True)) for r in rows}
+    by_label = {(r[0], r[2]): dict(zip(header, r, strict=True)) for r in rows}
+    assert {(r[0], r[1]) for r in rows} == {
+        ("2", "Ambitionsnivå"),
+        ("5", "Behandlad utan förslag till beslut"),
+        ("6", "Inriktningsmål — ingen prognos"),
+    }
     f1 = by_label[("2", "F1")]
     assert f1["Målvärde"] == "93,5 %"
     assert f1["Resurser finns"] == "Delvis"
@@ -207,7 +216,7 @@ def test_xlsx_has_every_proposal_and_raw_count(app: Flask, built: int) -> None:
     assert by_label[("2", "F7")]["Sammanslaget av"] == "F2, F3"
     assert by_label[("2", "F5")]["Skäl"] == "Dubblett av F1"
     assert by_label[("2", "F3")]["Förslagsställare"] == "Samtalsledaren"
-    hostile = book["Förslag"].cell(row=5, column=5)
+    hostile = book["Förslag"].cell(row=5, column=6)
     assert hostile.value == HOSTILE and hostile.data_type == "s"  # text, never a formula
 
     tallies = list(book["Röstresultat"].iter_rows(values_only=True))
@@ -225,11 +234,12 @@ def test_csv_is_the_proposal_table_for_swedish_excel(app: Flask, built: int) -> 
     body = documents.render_csv(doc)
     assert body.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][:4] == ["Mål", "Förslag", "Typ", "Status"]
+    assert rows[0][:5] == ["Mål", "Målets status", "Förslag", "Typ", "Status"]
     assert len(rows) == 1 + 10
     assert all(len(row) == len(rows[0]) for row in rows)
-    hostile = next(row for row in rows if row[1] == "F4" and row[0] == "2")
-    assert hostile[4] == "'" + HOSTILE  # a spreadsheet shows it, never runs it
+    hostile = next(row for row in rows if row[2] == "F4" and row[0] == "2")
+    assert hostile[1] == "Ambitionsnivå"
+    assert hostile[5] == "'" + HOSTILE  # a spreadsheet shows it, never runs it
 
 
 @pytest.mark.parametrize(
@@ -290,8 +300,8 @@ def test_pdf_is_tagged_pdfa_with_embedded_fonts(app: Flask, built: int) -> None:
     text = "\n".join(page.extract_text() for page in reader.pages)
     flat = " ".join(text.split())
     assert doc.title.split()[0] in flat
-    assert "Ej behandlad i dialogen." in flat
-    assert "Inriktningsmål — ingen prognos." in flat
+    assert "Ej behandlad i dialogen" in flat
+    assert "Inriktningsmål — ingen prognos" in flat
     assert "<script>alert(1)</script>" in flat  # shown as text, not markup
     assert "Bilaga: Alla förslag och röstresultat" in flat
     assert "Logg över samtalsledarens åtgärder" in flat
@@ -352,7 +362,7 @@ def test_libreoffice_opens_the_docx(app: Flask, built: int, tmp_path: Path) -> N
     pdf = convert_with_libreoffice(tmp_path, "forslag.docx", documents.render_docx(doc))
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(pdf).pages).split())
     assert "Förslag till beslut" in text
-    assert "Ej behandlad i dialogen." in text
+    assert "Ej behandlad i dialogen" in text
 
 
 def test_libreoffice_opens_the_follow_up_docx(app: Flask, built: int, tmp_path: Path) -> None:

@@ -405,7 +405,7 @@ def test_markdown_export_is_english_in_an_english_session(
         "#### Proposal F1",
         "**Proposed by:** Facilitator",
         "30 April 2019",
-        "Not dealt with in the dialogue\\.",
+        "Not dealt with in the dialogue",
     ):
         assert heading in english, heading
     for swedish_text in (

@@ -167,6 +167,7 @@ def _docx_goal(out: DocxDocument, goal: GoalSection, _: Gettext) -> None:
 
 def _docx_appendix_goal(out: DocxDocument, goal: AppendixGoal, _: Gettext) -> None:
     out.add_heading(xml_safe(goal.heading), 2)
+    out.add_paragraph().add_run(xml_safe(goal.status_text)).bold = True
     if goal.time:
         out.add_paragraph(xml_safe(goal.time))
     if not goal.proposals:

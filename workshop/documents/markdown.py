@@ -124,6 +124,7 @@ def _md_goal(blocks: list[str], goal: GoalSection, _: Gettext) -> None:
 def _md_appendix_goal(blocks: list[str], goal: AppendixGoal, _: Gettext) -> None:
     add = blocks.append
     add("### " + md_escape(goal.heading))
+    add(_md_bold(goal.status_text))
     if goal.time:
         add(md_escape(goal.time))
     if not goal.proposals:
