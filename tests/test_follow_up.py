@@ -108,6 +108,7 @@ def test_the_report_shows_all_goals_at_every_checkpoint(app: Flask) -> None:
     pdf = check_archival_pdf(documents.render_follow_up_pdf(report))
     flat = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
     assert "Uppfylls delvis" in flat and "Inriktningsmål — ingen prognos" in flat
+    assert flat.count("Behandlad utan förslag till beslut") == 3
 
 
 # --- The view -----------------------------------------------------------------------------------
