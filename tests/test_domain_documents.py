@@ -425,7 +425,7 @@ def test_consolidate_appendix_lists_every_proposal_with_status():
     assert hidden["Skäl"] == "Dubblett"
     assert merged["Status"] == "sammanslaget"
     assert merged["Sammanslaget i"] == "F1"
-    assert parked["Status"] == "parkerat"
+    assert parked["Status"] == "tas vidare"
     assert "Förslagsställare" not in hidden
 
 

@@ -197,7 +197,7 @@ def test_docx_headings_follow_the_tjansteskrivelse(word, decision) -> None:
         "Sammanfattning",
         "Ärendet",
         "Bedömning",
-        "Parkeringsplats",
+        "Frågor att ta vidare",
         "Beslutet ska skickas till",
         "Handläggare",
         "Bilaga: Alla förslag och röstresultat",
@@ -267,7 +267,7 @@ def test_docx_properties_and_language(word) -> None:
 def test_docx_without_parking_says_so() -> None:
     decision = domain.consolidate(make_record(parking=[]))
     text = docx_text(docx.Document(io.BytesIO(render_docx(decision))))
-    assert "Inga punkter parkerades." in text
+    assert "Inga frågor att ta vidare." in text
 
 
 def test_docx_drops_characters_xml_cannot_hold() -> None:
@@ -295,7 +295,7 @@ def test_docx_sends_fixed_text_through_gettext(decision) -> None:
         "Sammanfattning",
         "Ärendet",
         "Bedömning",
-        "Parkeringsplats",
+        "Frågor att ta vidare",
         "Beslutet ska skickas till",
         "Handläggare",
         "Bilaga: Alla förslag och röstresultat",
@@ -413,7 +413,7 @@ def test_markdown_has_the_tjansteskrivelse_shape(decision) -> None:
         "Sammanfattning",
         "Ärendet",
         "Bedömning",
-        "Parkeringsplats",
+        "Frågor att ta vidare",
         "Beslutet ska skickas till",
         "Handläggare",
         "Bilaga: Alla förslag och röstresultat",
@@ -440,7 +440,7 @@ def test_markdown_has_the_tjansteskrivelse_shape(decision) -> None:
 
 def test_markdown_without_parking_says_so() -> None:
     text = render_markdown(domain.consolidate(make_record(parking=[])))
-    assert "## Parkeringsplats\n\nInga punkter parkerades\\." in text
+    assert "## Frågor att ta vidare\n\nInga frågor att ta vidare\\." in text
 
 
 def test_markdown_of_hostile_workshop_is_only_text() -> None:

@@ -64,10 +64,10 @@ def render_docx(doc: DecisionDocument, gettext: Gettext = N_, language: str = LA
         _docx_goal(out, goal, _)
     _section(out, _("Bedömning"), doc.assessment)
 
-    out.add_heading(xml_safe(_("Parkeringsplats")), 1)
+    out.add_heading(xml_safe(_("Frågor att ta vidare")), 1)
     _bullets(out, doc.parking)
     if not doc.parking:
-        out.add_paragraph(xml_safe(_("Inga punkter parkerades.")))
+        out.add_paragraph(xml_safe(_("Inga frågor att ta vidare.")))
 
     _section(out, _("Beslutet ska skickas till"), [doc.send_to])
     _section(out, _("Handläggare"), [doc.officer])

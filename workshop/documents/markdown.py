@@ -57,8 +57,8 @@ def render_markdown(doc: DecisionDocument, gettext: Gettext = N_) -> str:
         _md_goal(blocks, goal, _)
     _md_section(blocks, _("Bedömning"), doc.assessment)
 
-    add("## " + md_escape(_("Parkeringsplats")))
-    add(_md_list(doc.parking) if doc.parking else md_escape(_("Inga punkter parkerades.")))
+    add("## " + md_escape(_("Frågor att ta vidare")))
+    add(_md_list(doc.parking) if doc.parking else md_escape(_("Inga frågor att ta vidare.")))
 
     _md_section(blocks, _("Beslutet ska skickas till"), [doc.send_to])
     _md_section(blocks, _("Handläggare"), [doc.officer])
