@@ -12,7 +12,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from markdown_it import MarkdownIt
 
-from workshop import domain
+from workshop import documents, domain
 from workshop.documents import export_filename, md_escape, render_docx, render_markdown
 from workshop.domain import (
     DecisionRecord,
@@ -201,7 +201,6 @@ def test_docx_headings_follow_the_tjansteskrivelse(word, decision) -> None:
         "Beslutet ska skickas till",
         "Handläggare",
         "Bilaga: Alla förslag och röstresultat",
-        "Logg över samtalsledarens åtgärder",
     ]
     level2 = [text for style, text in headings if style == "Heading 2"]
     goal_headings = [g.heading for g in decision.goals]
@@ -262,6 +261,20 @@ def test_docx_properties_and_language(word) -> None:
     assert "Vaggeryds kommun" in word.sections[0].header.paragraphs[0].text
     assert round(word.sections[0].page_width.cm, 1) == 21.0  # A4
     assert round(word.sections[0].page_height.cm, 1) == 29.7
+
+
+def test_the_decision_document_holds_no_audit_entries() -> None:
+    """The log is its own document: no entry, heading or column of it in the decision."""
+    entries = [
+        domain.AuditRecord("2019-02-20 09:00:00 UTC", "samtalsledare", "Startade dialogen"),
+        domain.AuditRecord("2019-02-20 09:05:00 UTC", "samtalsledare", "Bytte fas: Mål 2"),
+    ]
+    decision = domain.consolidate(make_record(audit=entries))
+    word = docx.Document(io.BytesIO(render_docx(decision)))
+    texts = (docx_text(word), render_markdown(decision), documents.render_html(decision))
+    for text in texts:
+        for needle in ("UTC", "Startade dialogen", "Bytte fas", "Logg över", "samtalsledare"):
+            assert needle not in text, needle
 
 
 def test_docx_without_parking_says_so() -> None:
@@ -417,7 +430,6 @@ def test_markdown_has_the_tjansteskrivelse_shape(decision) -> None:
         "Beslutet ska skickas till",
         "Handläggare",
         "Bilaga: Alla förslag och röstresultat",
-        "Logg över samtalsledarens åtgärder",
     ]
     h3 = [c for tag, c in headings if tag == "h3"]
     assert h3 == [g.heading for g in decision.goals] + [g.heading for g in decision.appendix]

@@ -304,8 +304,21 @@ def test_pdf_is_tagged_pdfa_with_embedded_fonts(app: Flask, built: int) -> None:
     assert "Inriktningsmål — ingen prognos" in flat
     assert "<script>alert(1)</script>" in flat  # shown as text, not markup
     assert "Bilaga: Alla förslag och röstresultat" in flat
-    assert "Logg över samtalsledarens åtgärder" in flat
+    assert "Logg" not in flat and "UTC" not in flat  # the log is its own document
     assert reader.metadata.title == doc.title
+
+
+def test_the_log_is_its_own_archival_pdf(app: Flask, built: int) -> None:
+    with app.app_context():
+        record = queries.workshop_record(db.session.get(Workshop, built), "2019-09-01")
+    log = domain.audit_log_document(record)
+    assert log.entries == record.audit and len(log.entries) > 10
+    assert documents.LOG_FORMATS["pdf"].filename(log, "pdf") == "logg-KS-2018-109-2019-09-01.pdf"
+    reader = check_archival_pdf(documents.render_log_pdf(log))
+    flat = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert "Sparade beslut för ett mål: Mål 2, F1" in flat
+    assert "Tid (UTC) Vem Åtgärd" in flat
+    assert reader.metadata.title == log.title
 
 
 def test_pdf_is_english_in_english(app: Flask, built: int) -> None:

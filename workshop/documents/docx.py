@@ -79,22 +79,6 @@ def render_docx(doc: DecisionDocument, gettext: Gettext = N_, language: str = LA
     for goal in doc.appendix:
         _docx_appendix_goal(out, goal, _)
 
-    out.add_heading(xml_safe(_("Logg över samtalsledarens åtgärder")), 1)
-    if doc.audit:
-        table = out.add_table(rows=1, cols=3)
-        table.style = "Table Grid"
-        for cell, text in zip(
-            table.rows[0].cells, (_("Tid (UTC)"), _("Vem"), _("Åtgärd")), strict=True
-        ):
-            cell.paragraphs[0].add_run(xml_safe(text)).bold = True
-        for entry in doc.audit:
-            for cell, text in zip(
-                table.add_row().cells, (entry.at, entry.actor, entry.text), strict=True
-            ):
-                cell.paragraphs[0].add_run(xml_safe(text))
-    else:
-        out.add_paragraph(xml_safe(_("Inga åtgärder är loggade än.")))
-
     buffer = io.BytesIO()
     out.save(buffer)
     return buffer.getvalue()

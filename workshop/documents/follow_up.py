@@ -14,7 +14,7 @@ from .pdf import html_page, to_pdf
 
 
 def follow_up_filename(report: FollowUpReport, ext: str) -> str:
-    return export_filename(report, ext)  # type: ignore[arg-type]
+    return export_filename(report, ext)
 
 
 def render_follow_up_html(

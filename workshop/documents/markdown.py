@@ -69,15 +69,6 @@ def render_markdown(doc: DecisionDocument, gettext: Gettext = N_) -> str:
     for goal in doc.appendix:
         _md_appendix_goal(blocks, goal, _)
 
-    add("## " + md_escape(_("Logg över samtalsledarens åtgärder")))
-    add(
-        "\n".join(
-            f"- {md_escape(e.at)} – {md_escape(e.actor)}: {md_escape(e.text)}" for e in doc.audit
-        )
-        if doc.audit
-        else md_escape(_("Inga åtgärder är loggade än."))
-    )
-
     return "\n\n".join(block for block in blocks if block) + "\n"
 
 

@@ -144,7 +144,11 @@ def render_csv(doc: DecisionDocument, gettext: Gettext = N_) -> bytes:
     A value that starts with = + - @ (which a spreadsheet would run as a formula) gets a
     leading apostrophe, as spreadsheets themselves show text.
     """
-    header, rows = _proposal_table(doc, gettext)
+    return csv_bytes(*_proposal_table(doc, gettext))
+
+
+def csv_bytes(header: list[str], rows: list[list[Any]]) -> bytes:
+    """A table as CSV for Swedish Excel (UTF-8 with BOM, ";"), formula-like cells made text."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow([_csv_cell(h) for h in header])

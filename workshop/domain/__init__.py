@@ -15,6 +15,7 @@ wherever they are used; new code may import from the feature module directly.
 
 from __future__ import annotations
 
+from .audit import AUDIT_ACTIONS, AuditLogDocument, audit_log_document
 from .core import (
     DATE_RE,
     MAX_ID,

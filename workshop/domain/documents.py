@@ -215,7 +215,6 @@ class DecisionDocument:
     officer: str
     appendix: list[AppendixGoal]
     filename_stem: str
-    audit: list[AuditRecord] = field(default_factory=list)
     proposal_rows: list[ProposalRow] = field(default_factory=list)
     tally_rows: list[TallyRow] = field(default_factory=list)
     time_plan: str = ""  # the sitting's planned and used minutes in total, or ""
@@ -368,7 +367,6 @@ def consolidate(record: WorkshopRecord, gettext: Any = N_) -> DecisionDocument:
         officer=record.officer,
         appendix=appendix,
         filename_stem=stem,
-        audit=list(record.audit),
         proposal_rows=proposal_rows(record, _),
         tally_rows=tally_rows(record, _),
         time_plan=time_total,
