@@ -105,6 +105,11 @@ def test_the_report_shows_all_goals_at_every_checkpoint(app: Flask) -> None:
     assert text.count("Ej behandlad i dialogen") == 5 * 3
     assert text.count("Behandlad utan förslag till beslut") == 3
     assert "Prognos: Uppfylls delvis" in text
+    assert "Title" not in {p.style.name for p in word.paragraphs}  # the house style
+    assert [p.text for p in word.paragraphs if p.style.name == "Dokumenttitel"] == [report.title]
+    footer = word.sections[0].footer._element
+    fields = [t.text.strip() for t in footer.iter(docx.oxml.ns.qn("w:instrText"))]
+    assert fields == ["PAGE", "NUMPAGES"]
     pdf = check_archival_pdf(documents.render_follow_up_pdf(report))
     flat = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
     assert "Uppfylls delvis" in flat and "Inriktningsmål — ingen prognos" in flat

@@ -321,6 +321,55 @@ def test_the_log_is_its_own_archival_pdf(app: Flask, built: int) -> None:
     assert reader.metadata.title == log.title
 
 
+HEADINGS = frozenset({"h1", "h2", "h3", "h4"})
+
+
+def _lines(box: Any, tags: tuple[str, ...] = ()) -> Iterator[tuple[Any, tuple[str, ...]]]:
+    """Every line box of a laid-out page in reading order, with its elements' tags."""
+    from weasyprint.formatting_structure import boxes
+
+    if isinstance(box, boxes.MarginBox):  # the running header and the page number
+        return
+    tags = (*tags, box.element_tag) if getattr(box, "element_tag", None) else tags
+    if isinstance(box, boxes.LineBox):
+        yield box, tags
+        return
+    for child in getattr(box, "children", ()):
+        yield from _lines(child, tags)
+
+
+def last_lines(html: str) -> list[tuple[str, ...]]:
+    """For each page of the laid-out ``html``: the tags around its last line of text."""
+    from weasyprint import HTML
+
+    layout = HTML(string=html, base_url=str(documents.pdf.TEMPLATES)).render()
+    return [list(_lines(page._page_box))[-1][1] for page in layout.pages]
+
+
+def test_pdf_pages_say_sida_x_of_y_and_no_heading_ends_a_page(app: Flask) -> None:
+    """ "Sida 1 (n)" in the footer; WeasyPrint's own layout has no page ending in a heading."""
+    workshop_id = build_workshop(app, voters=12)
+    doc = _document(app, workshop_id)
+    reader = PdfReader(io.BytesIO(documents.render_pdf(doc)))
+    pages = len(reader.pages)
+    assert pages > 3
+    assert f"Sida 1 ({pages})" in reader.pages[0].extract_text()
+    assert f"Sida {pages} ({pages})" in reader.pages[-1].extract_text()
+    ends = last_lines(documents.render_html(doc))
+    assert len(ends) == pages
+    assert not [(n, tags) for n, tags in enumerate(ends, 1) if HEADINGS & set(tags)]
+
+
+def test_the_log_pdf_repeats_its_table_header_on_every_page(app: Flask, built: int) -> None:
+    with app.app_context():
+        record = queries.workshop_record(db.session.get(Workshop, built), "2019-09-01")
+    record.audit = record.audit * 8  # long enough for several pages
+    reader = PdfReader(io.BytesIO(documents.render_log_pdf(domain.audit_log_document(record))))
+    assert len(reader.pages) > 1
+    for page in reader.pages:
+        assert "Tid (UTC) Vem Åtgärd" in " ".join(page.extract_text().split())
+
+
 def test_pdf_is_english_in_english(app: Flask, built: int) -> None:
     with app.test_request_context(headers={"Accept-Language": "en"}):
         from flask_babel import gettext

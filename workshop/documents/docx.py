@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Iterable
 
-from docx import Document
 from docx.document import Document as DocxDocument
-from docx.shared import Cm, Pt
+from docx.shared import Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from ..domain import N_, AppendixGoal, DecisionDocument, GoalSection, Line
 from .common import Gettext, proposal_heading, xml_safe
+from .word import keep_rows_together, new_document, title
 
 LANGUAGE = "sv-SE"
 MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -30,16 +29,14 @@ def render_docx(doc: DecisionDocument, gettext: Gettext = N_, language: str = LA
     ``language`` (e.g. "sv-SE", "en-GB") is the document's proofing language.
     """
     _ = gettext
-    out = Document()
-    set_language(out, language)
-    _set_properties(out, doc, language)
-
-    section = out.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)  # A4, not the template's Letter
-    section.left_margin = section.right_margin = Cm(2.5)
-    section.top_margin = section.bottom_margin = Cm(2.5)
-    header = section.header.paragraphs[0]
-    header.text = xml_safe(" · ".join(p for p in (doc.organisation, doc.unit) if p))
+    out = new_document(
+        _,
+        language,
+        title=doc.title,
+        author=doc.organisation,
+        identifier=doc.dnr,
+        header=" · ".join(p for p in (doc.organisation, doc.unit) if p),
+    )
 
     if doc.organisation:
         out.add_paragraph().add_run(xml_safe(doc.organisation)).bold = True
@@ -52,7 +49,7 @@ def render_docx(doc: DecisionDocument, gettext: Gettext = N_, language: str = LA
     if doc.recipient:
         out.add_paragraph(xml_safe(_("Till %(recipient)s") % {"recipient": doc.recipient}))
 
-    out.add_heading(xml_safe(doc.title), 0)
+    title(out, doc.title)
 
     out.add_heading(xml_safe(_("Förslag till beslut")), 1)
     for point in doc.decision_points:
@@ -82,28 +79,6 @@ def render_docx(doc: DecisionDocument, gettext: Gettext = N_, language: str = LA
     buffer = io.BytesIO()
     out.save(buffer)
     return buffer.getvalue()
-
-
-def set_language(out: DocxDocument, language: str = LANGUAGE) -> None:
-    """Set the proofing language of every style that does not set its own (Swedish default)."""
-    styles = out.styles.element
-    langs = styles.xpath("w:docDefaults/w:rPrDefault/w:rPr/w:lang")
-    if langs:
-        langs[0].set("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}val", language)
-
-
-def _set_properties(out: DocxDocument, doc: DecisionDocument, language: str = LANGUAGE) -> None:
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    props = out.core_properties
-    props.title = xml_safe(doc.title)[:255]
-    props.author = xml_safe(doc.organisation)[:255]
-    props.last_modified_by = xml_safe(doc.organisation)[:255]
-    props.identifier = xml_safe(doc.dnr)[:255]
-    props.language = language
-    props.created = now
-    props.modified = now
-    props.revision = 1
-    props.comments = ""
 
 
 def _section(out: DocxDocument, heading: str, paragraphs: Iterable[str]) -> None:
@@ -179,4 +154,5 @@ def _table(out: DocxDocument, lines: list[Line]) -> Table:
         value_cell.paragraphs[0].add_run(xml_safe(line.value))
         for cell in (label_cell, value_cell):
             cell.paragraphs[0].paragraph_format.space_after = Pt(0)
+    keep_rows_together(table)  # a proposal's few rows stay on one page, after its heading
     return table

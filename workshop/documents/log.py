@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import io
 
-from docx import Document
-from docx.shared import Cm
-
 from ..domain import N_, AuditLogDocument, fill
 from .common import Gettext, xml_safe
-from .docx import LANGUAGE, labelled, set_language
+from .docx import LANGUAGE, labelled
 from .pdf import html_page, to_pdf
 from .sheets import csv_bytes
+from .word import header_table, new_document, title
 
 
 def _columns(_: Gettext) -> list[str]:
@@ -27,15 +25,7 @@ def render_log_docx(
 ) -> bytes:
     """Render the log as DOCX: a header, then one table row per entry."""
     _ = gettext
-    out = Document()
-    set_language(out, language)
-    props = out.core_properties
-    props.title = xml_safe(log.title)[:255]
-    props.author = xml_safe(log.organisation)[:255]
-    props.identifier = xml_safe(log.dnr)[:255]
-    props.language = language
-    section = out.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    out = new_document(_, language, title=log.title, author=log.organisation, identifier=log.dnr)
     if log.organisation:
         out.add_paragraph().add_run(xml_safe(log.organisation)).bold = True
     if log.unit:
@@ -44,20 +34,13 @@ def render_log_docx(
         out.add_paragraph(xml_safe(fill(_("Dnr %(dnr)s"), dnr=log.dnr)))
     if log.date:
         labelled(out.add_paragraph(), _("Datum"), log.date)
-    out.add_heading(xml_safe(log.title), 1)
+    title(out, log.title)
     for text in log.intro:
         out.add_paragraph(xml_safe(text))
     if not log.entries:
         out.add_paragraph(xml_safe(_("Inga åtgärder är loggade än.")))
     else:
-        table = out.add_table(rows=1, cols=3)
-        table.style = "Table Grid"
-        for cell, text in zip(table.rows[0].cells, _columns(_), strict=True):
-            cell.paragraphs[0].add_run(xml_safe(text)).bold = True
-        for entry in log.entries:
-            cells = table.add_row().cells
-            for cell, text in zip(cells, (entry.at, entry.actor, entry.text), strict=True):
-                cell.paragraphs[0].add_run(xml_safe(text))
+        header_table(out, _columns(_), ((e.at, e.actor, e.text) for e in log.entries))
     buffer = io.BytesIO()
     out.save(buffer)
     return buffer.getvalue()
