@@ -6,7 +6,7 @@ import io
 from collections.abc import Iterable
 
 from docx.document import Document as DocxDocument
-from docx.shared import Pt
+from docx.shared import Cm, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
@@ -99,14 +99,25 @@ def labelled(paragraph: Paragraph, label: str, value: str) -> Paragraph:
     return paragraph
 
 
+def status_lines(
+    out: DocxDocument, _: Gettext, area: str | None, status: str, *, more: bool
+) -> None:
+    """A goal's area and bold status under its heading, kept on the heading's page (and with
+    the goal's first line when ``more`` follows, never chaining into the next goal)."""
+    if area is not None:
+        labelled(out.add_paragraph(), _("Målområde"), area).paragraph_format.keep_with_next = True
+    paragraph = out.add_paragraph()
+    paragraph.add_run(xml_safe(status)).bold = True
+    paragraph.paragraph_format.keep_with_next = more
+
+
 def _sub_heading(out: DocxDocument, text: str) -> None:
     out.add_heading(xml_safe(text), 3)
 
 
 def _docx_goal(out: DocxDocument, goal: GoalSection, _: Gettext) -> None:
     out.add_heading(xml_safe(goal.heading), 2)
-    labelled(out.add_paragraph(), _("Målområde"), goal.area)
-    out.add_paragraph().add_run(xml_safe(goal.status_text)).bold = True
+    status_lines(out, _, goal.area, goal.status_text, more=bool(goal.lines))
     for line in goal.lines:
         labelled(out.add_paragraph(), line.label, line.value)
     if goal.criteria:
@@ -126,7 +137,7 @@ def _docx_goal(out: DocxDocument, goal: GoalSection, _: Gettext) -> None:
 
 def _docx_appendix_goal(out: DocxDocument, goal: AppendixGoal, _: Gettext) -> None:
     out.add_heading(xml_safe(goal.heading), 2)
-    out.add_paragraph().add_run(xml_safe(goal.status_text)).bold = True
+    status_lines(out, _, None, goal.status_text, more=True)
     if goal.time:
         out.add_paragraph(xml_safe(goal.time))
     if not goal.proposals:
@@ -148,11 +159,16 @@ def _docx_appendix_goal(out: DocxDocument, goal: AppendixGoal, _: Gettext) -> No
 def _table(out: DocxDocument, lines: list[Line]) -> Table:
     table = out.add_table(rows=0, cols=2)
     table.style = "Table Grid"
+    table.autofit = False
+    widths = (Cm(5), Cm(11))  # labels are short, values long; 16 cm is the text width
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
     for line in lines:
         label_cell, value_cell = table.add_row().cells
         label_cell.paragraphs[0].add_run(xml_safe(line.label)).bold = True
         value_cell.paragraphs[0].add_run(xml_safe(line.value))
-        for cell in (label_cell, value_cell):
+        for cell, width in zip((label_cell, value_cell), widths, strict=True):
             cell.paragraphs[0].paragraph_format.space_after = Pt(0)
+            cell.width = width
     keep_rows_together(table)  # a proposal's few rows stay on one page, after its heading
     return table

@@ -6,7 +6,7 @@ import io
 
 from ..domain import N_, FollowUpReport, fill
 from .common import Gettext, export_filename, xml_safe
-from .docx import LANGUAGE, labelled
+from .docx import LANGUAGE, labelled, status_lines
 from .pdf import html_page, to_pdf
 from .word import new_document, title
 
@@ -59,8 +59,8 @@ def render_follow_up_docx(
         out.add_heading(xml_safe(checkpoint.heading), 1)
         for item in checkpoint.items:
             out.add_heading(xml_safe(item.heading), 2)
-            labelled(out.add_paragraph(), _("Målområde"), item.area)
-            out.add_paragraph().add_run(xml_safe(item.status_text)).bold = True
+            more = item.status == "ambitionsniva" or bool(item.lines)
+            status_lines(out, _, item.area, item.status_text, more=more)
             if item.status == "ambitionsniva":
                 labelled(out.add_paragraph(), _("Prognos"), item.forecast_text)
             for line in item.lines:

@@ -40,7 +40,8 @@ def render_log_docx(
     if not log.entries:
         out.add_paragraph(xml_safe(_("Inga åtgärder är loggade än.")))
     else:
-        header_table(out, _columns(_), ((e.at, e.actor, e.text) for e in log.entries))
+        rows = ((e.at, e.actor, e.text) for e in log.entries)
+        header_table(out, _columns(_), rows, widths_cm=(5.0, 3.0, 8.0))  # 16 cm: the text width
     buffer = io.BytesIO()
     out.save(buffer)
     return buffer.getvalue()

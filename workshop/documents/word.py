@@ -60,6 +60,9 @@ def new_document(
     section.top_margin = section.bottom_margin = Cm(2.5)
     if header:
         section.header.paragraphs[0].text = xml_safe(header)
+        # Page 1 opens with the organisation itself: no running header there, only the footer.
+        section.different_first_page_header_footer = True
+        page_footer(section.first_page_footer.paragraphs[0], gettext)
     page_footer(section.footer.paragraphs[0], gettext)
     return out
 
@@ -186,14 +189,28 @@ def keep_rows_together(table: Table) -> None:
                     paragraph.paragraph_format.keep_with_next = True
 
 
-def header_table(out: DocxDocument, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Table:
-    """A grid table with a bold header row that repeats on every page."""
+def header_table(
+    out: DocxDocument,
+    header: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    widths_cm: Sequence[float] = (),
+) -> Table:
+    """A grid table with a bold header row that repeats on every page (``widths_cm``: the
+    columns' widths, written to the grid for LibreOffice and to every cell for Word)."""
     table = out.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
+    table.autofit = not widths_cm
     for cell, text in zip(table.rows[0].cells, header, strict=True):
         cell.paragraphs[0].add_run(xml_safe(text)).bold = True
     repeat_header(table)
     for values in rows:
         for cell, text in zip(table.add_row().cells, values, strict=True):
             cell.paragraphs[0].add_run(xml_safe(text))
+    for column, width in zip(table.columns, widths_cm, strict=False):
+        column.width = Cm(width)  # the grid, which LibreOffice lays out by
+    for row in table.rows:
+        for index, cell in enumerate(row.cells):
+            cell.paragraphs[0].paragraph_format.space_after = Pt(0)
+            if widths_cm:
+                cell.width = Cm(widths_cm[index])
     return table
