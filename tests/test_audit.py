@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import functools
 import io
 from typing import Any
@@ -10,9 +11,9 @@ import sqlalchemy as sa
 from docx import Document
 from flask import Flask
 from flask.testing import FlaskClient
+from pypdf import PdfReader
 
 from workshop import queries
-from workshop.documents import md_escape
 from workshop.extensions import db
 from workshop.models import AuditEntry, Participant, Workshop
 
@@ -140,14 +141,39 @@ def test_every_facilitator_action_is_logged(app: Flask, client: FlaskClient) -> 
     ):
         assert text in page, text
 
+    # The decision document holds no audit entry; the log is its own DOCX, PDF and CSV.
     markdown = client.get(f"/f/{workshop_id}/export.md").get_data(as_text=True)
-    assert "## Logg över samtalsledarens åtgärder" in markdown
-    assert "samtalsledare: " + md_escape("Slog samman förslag: Mål 1, F1, F2 → F4") in markdown
+    assert "Logg över" not in markdown and "Slog samman förslag" not in markdown
     word = Document(io.BytesIO(client.get(f"/f/{workshop_id}/export.docx").data))
-    headings = [p.text for p in word.paragraphs if p.style.name == "Heading 1"]
-    assert headings[-1] == "Logg över samtalsledarens åtgärder"
-    cells = [cell.text for row in word.tables[-1].rows for cell in row.cells]
+    decision_text = "\n".join(p.text for p in word.paragraphs) + "\n".join(
+        cell.text for table in word.tables for row in table.rows for cell in row.cells
+    )
+    assert "Visade resultatet" not in decision_text and "UTC" not in decision_text
+
+    response = client.get(f"/f/{workshop_id}/logg.docx")
+    assert 'filename="logg-' in response.headers["Content-Disposition"]
+    word = Document(io.BytesIO(response.data))
+    assert word.core_properties.title.startswith("Logg: ")
+    assert word.core_properties.title in [p.text for p in word.paragraphs]
+    cells = [cell.text for row in word.tables[0].rows for cell in row.cells]
+    assert cells[:3] == ["Tid (UTC)", "Vem", "Åtgärd"]
     assert "Visade resultatet: Mål 1, Röstning → Resultat" in cells
+    assert "Slog samman förslag: Mål 1, F1, F2 → F4" in cells
+
+    response = client.get(f"/f/{workshop_id}/logg.csv")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Tid (UTC)", "Vem", "Åtgärd"]
+    assert ["samtalsledare", "Visade resultatet: Mål 1, Röstning → Resultat"] in [
+        row[1:] for row in rows
+    ]
+    assert all(row[0].endswith(" UTC") for row in rows[1:])
+
+    pdf = PdfReader(io.BytesIO(client.get(f"/f/{workshop_id}/logg.pdf").data))
+    text = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
+    assert "Sparade beslut för ett mål: Mål 1, F4" in text
+    # Exporting the log is itself logged, after the file is made.
+    assert actions(app).count("log_export") == 3
 
 
 def test_deleting_a_workshop_keeps_only_its_log(

@@ -133,6 +133,9 @@ ROUTES = [
     Route("facilitator.download", "GET", "/f/{wid}/export.xlsx", facilitator_only(OK)),
     Route("facilitator.download", "GET", "/f/{wid}/export.csv", facilitator_only(OK)),
     Route("facilitator.download", "GET", "/f/{wid}/export.json", facilitator_only(OK)),
+    Route("facilitator.log_download", "GET", "/f/{wid}/logg.docx", facilitator_only(OK)),
+    Route("facilitator.log_download", "GET", "/f/{wid}/logg.pdf", facilitator_only(OK)),
+    Route("facilitator.log_download", "GET", "/f/{wid}/logg.csv", facilitator_only(OK)),
     # Without a file the import is refused and changes nothing (tests/test_formats.py imports).
     Route(
         "facilitator.import_archive",

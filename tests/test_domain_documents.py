@@ -12,6 +12,7 @@ from workshop.domain import (
     DecisionRecord,
     DissentRecord,
     GoalRecord,
+    GoalStatus,
     Line,
     ParkingRecord,
     ProposalRecord,
@@ -21,6 +22,7 @@ from workshop.domain import (
     consolidate,
     describe_tally,
     follow_up_dates,
+    goal_status,
     tally,
 )
 
@@ -261,7 +263,7 @@ def test_consolidate_direction_goal_has_no_forecast():
     """Show an inriktningsmål as such, followed up by activities, without forecast."""
     section = consolidate(full_record()).goals[5]
     assert section.status == "inriktningsmal"
-    assert section.status_text == "Inriktningsmål — ingen prognos."
+    assert section.status_text == "Inriktningsmål — ingen prognos"
     assert section.follow_up == [DIRECTION_FOLLOW_UP]
     assert section.follow_up == ["Ingen prognos — uppföljning genom verksamhetens aktiviteter."]
     assert Line("Motivering", "Inflytande mäts bäst genom aktiviteter") in section.lines
@@ -274,16 +276,76 @@ def test_consolidate_undecided_goals_are_marked_and_named():
     for index in (0, 2, 3, 6, 7):
         section = doc.goals[index]
         assert section.status == "ej_behandlad"
-        assert section.status_text == "Ej behandlad i dialogen."
+        assert section.status_text == "Ej behandlad i dialogen"
         assert section.lines == section.support == section.follow_up == []
     assert doc.decision_points == [
         "Kommunstyrelsens arbetsutskott föreslår kommunstyrelsen att godkänna "
         "ambitionsnivån för kommunstyrelsens mål enligt detta förslag.",
         "Ambitionsnivå fastställs för mål 2 och 5.",
         "Mål 6 behålls som inriktningsmål, utan prognos.",
-        "Mål 1, 3, 4, 7 och 8 är ej behandlade i dialogen och behöver beredas vidare.",
+        "Mål 1, 3, 4, 7 och 8 har inte behandlats i dialogen och behöver beredas vidare.",
     ]
-    assert "(1, 3, 4, 7 och 8)" in doc.assessment[1]
+    assert doc.assessment[1] == (
+        "Mål 1, 3, 4, 7 och 8 har inte behandlats i dialogen och bör beredas vidare."
+    )
+
+
+def discussed_record() -> WorkshopRecord:
+    """The issue's case: goal 8 had proposals and a vote but no decision; goal 7 a proposal."""
+    record = full_record()
+    record.goals[7].proposals = [make_proposal(8), make_proposal(9)]
+    record.goals[7].rounds = [
+        RoundRecord(1, "ja_nej", "stangd", yes_no_tally(), {1: "F8", 2: "F9"})
+    ]
+    record.goals[6].proposals = [make_proposal(10, status="dold", hidden_reason="Dubblett")]
+    return record
+
+
+def test_a_goal_with_a_vote_but_no_decision_is_discussed_everywhere():
+    """Say "behandlad utan förslag till beslut" for goal 8 in every part, never "ej behandlad"."""
+    doc = consolidate(discussed_record())
+    assert [g.status for g in doc.goals][6:] == ["behandlad_utan_beslut"] * 2
+    assert [a.status for a in doc.appendix] == [g.status for g in doc.goals]
+    assert doc.decision_points[3:] == [
+        "Mål 7 och 8 har behandlats i dialogen utan förslag till beslut och behöver beredas "
+        "vidare.",
+        "Mål 1, 3 och 4 har inte behandlats i dialogen och behöver beredas vidare.",
+    ]
+    assert doc.summary[1].endswith(
+        "Mål 7 och 8 har behandlats i dialogen utan förslag till beslut. "
+        "Mål 1, 3 och 4 har inte behandlats i dialogen."
+    )
+    assert doc.assessment[1].startswith(
+        "Mål 7 och 8 har behandlats i dialogen utan förslag till beslut."
+    )
+    assert doc.assessment[2].startswith("Mål 1, 3 och 4 har inte behandlats")
+    section = doc.goals[7]
+    assert section.status_text == doc.appendix[7].status_text
+    assert section.status_text == "Behandlad utan förslag till beslut"
+    assert section.lines == [Line("Antal förslag", "2"), Line("Antal omröstningar", "1")]
+    assert section.support == ["Förslagen och röstresultaten redovisas i bilagan."]
+    assert section.follow_up == section.criteria == section.dissent == []
+    assert {r.goal_status for r in doc.proposal_rows if r.goal == "8"} == {
+        "Behandlad utan förslag till beslut"
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "proposals", "rounds", "status"),
+    [
+        (None, 0, 0, GoalStatus.NOT_DISCUSSED),
+        (None, 1, 0, GoalStatus.DISCUSSED),
+        (None, 0, 1, GoalStatus.DISCUSSED),
+        (None, 3, 2, GoalStatus.DISCUSSED),
+        ("ambitionsniva", 0, 0, GoalStatus.AMBITION),
+        ("ambitionsniva", 2, 1, GoalStatus.AMBITION),
+        ("inriktningsmal", 0, 0, GoalStatus.DIRECTION),
+        ("inriktningsmal", 1, 1, GoalStatus.DIRECTION),
+    ],
+)
+def test_goal_status_is_decided_by_the_decision_then_by_activity(kind, proposals, rounds, status):
+    """A saved decision decides; without one, any proposal or round means it was discussed."""
+    assert goal_status(kind, proposals=proposals, rounds=rounds) is status
 
 
 def test_consolidate_with_nothing_decided():
@@ -292,9 +354,9 @@ def test_consolidate_with_nothing_decided():
     assert len(doc.goals) == 8
     assert {g.status for g in doc.goals} == {"ej_behandlad"}
     assert doc.decision_points[1:] == [
-        "Mål 1, 2, 3, 4, 5, 6, 7 och 8 är ej behandlade i dialogen och behöver beredas vidare."
+        "Mål 1, 2, 3, 4, 5, 6, 7 och 8 har inte behandlats i dialogen och behöver beredas vidare."
     ]
-    assert doc.summary[1].startswith("0 av 8 mål fick ett förslag i dialogen")
+    assert doc.summary[1].startswith("0 av 8 mål fick ett förslag till beslut i dialogen")
 
 
 def test_consolidate_with_everything_decided_has_no_undecided_point():
@@ -316,8 +378,8 @@ def test_consolidate_summary_counts_goals_and_dates():
     assert doc.summary == [
         "Kommunstyrelsens arbetsutskott förde en dialog den 20 februari 2019 i syfte att ta "
         "fram förslag till ambitionsnivå för kommunstyrelsens 8 mål.",
-        "3 av 8 mål fick ett förslag i dialogen: 2 med ambitionsnivå och 1 som "
-        "inriktningsmål. 5 mål är ej behandlade.",
+        "3 av 8 mål fick ett förslag till beslut i dialogen: 2 med ambitionsnivå och 1 som "
+        "inriktningsmål. Mål 1, 3, 4, 7 och 8 har inte behandlats i dialogen.",
         "Prognos för måluppfyllelse redovisas i delårsrapporterna per 30 april 2019, "
         "31 augusti 2019.",
     ]
@@ -363,7 +425,7 @@ def test_consolidate_appendix_lists_every_proposal_with_status():
     assert hidden["Skäl"] == "Dubblett"
     assert merged["Status"] == "sammanslaget"
     assert merged["Sammanslaget i"] == "F1"
-    assert parked["Status"] == "parkerat"
+    assert parked["Status"] == "tas vidare"
     assert "Förslagsställare" not in hidden
 
 
@@ -441,7 +503,7 @@ def test_consolidate_applies_gettext_to_fixed_text():
     assert all(s.startswith("«") for s in doc.summary)
     assert all(b.startswith("«") for b in doc.background)
     assert "«anonym»" in doc.background[2]
-    assert doc.goals[0].status_text == "«Ej behandlad i dialogen.»"
+    assert doc.goals[0].status_text == "«Ej behandlad i dialogen»"
     ambition_section = doc.goals[1]
     assert ambition_section.status_text == "«Ambitionsnivå»"
     assert ambition_section.lines[0] == Line("«Vad ska uppnås»", "Fler invånare i egen försörjning")
@@ -467,7 +529,7 @@ def test_consolidate_applies_gettext_to_fixed_text():
 def test_consolidate_uses_a_real_translation():
     """Use translated strings from a catalogue and fill their placeholders."""
     catalogue = {
-        "Ej behandlad i dialogen.": "Not discussed in the dialogue.",
+        "Ej behandlad i dialogen": "Not discussed in the dialogue.",
         "Ambitionsnivå fastställs för mål %(goals)s.": "Ambition level set for goal %(goals)s.",
         "%(n)s röster lämnades.": "%(n)s ballots were cast.",
     }

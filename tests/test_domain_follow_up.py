@@ -115,7 +115,7 @@ def test_the_report_of_a_record_has_each_kind_of_goal():
     assert [c.date for c in report.checkpoints] == ["2019-04-30", "2019-12-31"]
     undecided, decided, direction = report.checkpoints[0].items
     assert [undecided.status, decided.status, direction.status] == [
-        GoalStatus.UNDECIDED,
+        GoalStatus.NOT_DISCUSSED,
         GoalStatus.AMBITION,
         GoalStatus.DIRECTION,
     ]

@@ -12,7 +12,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from markdown_it import MarkdownIt
 
-from workshop import domain
+from workshop import documents, domain
 from workshop.documents import export_filename, md_escape, render_docx, render_markdown
 from workshop.domain import (
     DecisionRecord,
@@ -189,25 +189,100 @@ def test_docx_holds_the_whole_proposal(word) -> None:
 
 def test_docx_headings_follow_the_tjansteskrivelse(word, decision) -> None:
     headings = [(p.style.name, p.text) for p in _paragraphs(word) if p.style.name != "Normal"]
-    headings = [h for h in headings if h[0] == "Title" or h[0].startswith("Heading")]
-    assert headings[0] == ("Title", TEMPLATE["title"])
+    headings = [h for h in headings if h[0] == "Dokumenttitel" or h[0].startswith("Heading")]
+    assert headings[0] == ("Dokumenttitel", TEMPLATE["title"])
     level1 = [text for style, text in headings if style == "Heading 1"]
     assert level1 == [
         "Förslag till beslut",
         "Sammanfattning",
         "Ärendet",
         "Bedömning",
-        "Parkeringsplats",
+        "Frågor att ta vidare",
         "Beslutet ska skickas till",
         "Handläggare",
         "Bilaga: Alla förslag och röstresultat",
-        "Logg över samtalsledarens åtgärder",
     ]
     level2 = [text for style, text in headings if style == "Heading 2"]
     goal_headings = [g.heading for g in decision.goals]
     assert level2 == goal_headings + [g.heading for g in decision.appendix]
     assert goal_headings[0] == f"Mål 1. {GOAL_TEXTS[0]}"
     assert "Reservationer/avvikande meningar" in [t for s, t in headings if s == "Heading 3"]
+
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _is_heading(paragraph: Paragraph) -> bool:
+    return paragraph.style.name in ("Dokumenttitel", "Heading 1", "Heading 2", "Heading 3")
+
+
+def _keeps_with_next(paragraph: Paragraph) -> bool:
+    """Direct formatting, else the style chain (as Word resolves it)."""
+    if paragraph.paragraph_format.keep_with_next is not None:
+        return paragraph.paragraph_format.keep_with_next
+    style = paragraph.style
+    while style is not None:
+        if style.paragraph_format.keep_with_next is not None:
+            return style.paragraph_format.keep_with_next
+        style = style.base_style
+    return False
+
+
+def _footer_fields(document) -> list[str]:
+    footer = document.sections[0].footer._element
+    return [" ".join(t.text.split()) for t in footer.iter(W + "instrText")]
+
+
+def test_docx_has_our_own_styles_and_page_numbers(word) -> None:
+    """Sans-serif body, black headings of our own kept with the next paragraph, no "Title",
+    and "Sida x (y)" in the footer with real PAGE and NUMPAGES fields."""
+    paragraphs = list(_blocks(word))
+    used = {p.style.name for p in paragraphs if isinstance(p, Paragraph)}
+    assert "Title" not in used
+    assert "Dokumenttitel" in used
+    headings = [p for p in paragraphs if isinstance(p, Paragraph) and _is_heading(p)]
+    assert len(headings) > 20
+    assert all(_keeps_with_next(p) for p in headings)
+    for name in ("Dokumenttitel", "Heading 1", "Heading 2", "Heading 3"):
+        style = word.styles[name]
+        fonts = style.element.rPr.find(W + "rFonts")
+        assert fonts.get(W + "ascii") == "Arial" and fonts.get(W + "asciiTheme") is None, name
+        assert style.font.color.rgb in (None, docx.shared.RGBColor(0, 0, 0)), name
+        assert style.font.color.theme_color is None, name
+    normal = word.styles["Normal"]
+    assert normal.font.name == "Arial"
+    assert normal.element.rPr.find(W + "rFonts").get(W + "cs") == "Arial"
+    assert _footer_fields(word) == ["PAGE", "NUMPAGES"]
+    footer = word.sections[0].footer.paragraphs[0]
+    assert footer.text == "Sida 1 (1)"  # the fields' placeholders until Word updates them
+
+
+def test_docx_keeps_each_proposal_table_on_one_page(word) -> None:
+    for table in word.tables:
+        rows = table._tbl.findall(W + "tr")
+        assert all(row.find(W + "trPr/" + W + "cantSplit") is not None for row in rows)
+        for row in table.rows[:-1]:
+            assert all(p.paragraph_format.keep_with_next for c in row.cells for p in c.paragraphs)
+
+
+def test_the_log_docx_repeats_its_header_row_on_every_page() -> None:
+    log = domain.audit_log_document(
+        make_record(
+            audit=[
+                domain.AuditRecord(f"2019-02-20 09:{n:02d}:00 UTC", "sl", "Bytte fas")
+                for n in range(60)
+            ]
+        )
+    )
+    word = docx.Document(io.BytesIO(documents.render_log_docx(log)))
+    (table,) = word.tables
+    header = table.rows[0]._tr.find(W + "trPr/" + W + "tblHeader")
+    assert header is not None and header.get(W + "val") in (None, "true", "1")
+    assert [c.text for c in table.rows[0].cells] == ["Tid (UTC)", "Vem", "Åtgärd"]
+    assert all(r._tr.find(W + "trPr/" + W + "tblHeader") is None for r in table.rows[1:])
+    assert len(table.rows) == 61
+    assert _footer_fields(word) == ["PAGE", "NUMPAGES"]
+    assert "Title" not in {p.style.name for p in word.paragraphs}
 
 
 def test_docx_decision_points_are_a_numbered_list(word, decision) -> None:
@@ -264,10 +339,24 @@ def test_docx_properties_and_language(word) -> None:
     assert round(word.sections[0].page_height.cm, 1) == 29.7
 
 
+def test_the_decision_document_holds_no_audit_entries() -> None:
+    """The log is its own document: no entry, heading or column of it in the decision."""
+    entries = [
+        domain.AuditRecord("2019-02-20 09:00:00 UTC", "samtalsledare", "Startade dialogen"),
+        domain.AuditRecord("2019-02-20 09:05:00 UTC", "samtalsledare", "Bytte fas: Mål 2"),
+    ]
+    decision = domain.consolidate(make_record(audit=entries))
+    word = docx.Document(io.BytesIO(render_docx(decision)))
+    texts = (docx_text(word), render_markdown(decision), documents.render_html(decision))
+    for text in texts:
+        for needle in ("UTC", "Startade dialogen", "Bytte fas", "Logg över", "samtalsledare"):
+            assert needle not in text, needle
+
+
 def test_docx_without_parking_says_so() -> None:
     decision = domain.consolidate(make_record(parking=[]))
     text = docx_text(docx.Document(io.BytesIO(render_docx(decision))))
-    assert "Inga punkter parkerades." in text
+    assert "Inga frågor att ta vidare." in text
 
 
 def test_docx_drops_characters_xml_cannot_hold() -> None:
@@ -295,7 +384,7 @@ def test_docx_sends_fixed_text_through_gettext(decision) -> None:
         "Sammanfattning",
         "Ärendet",
         "Bedömning",
-        "Parkeringsplats",
+        "Frågor att ta vidare",
         "Beslutet ska skickas till",
         "Handläggare",
         "Bilaga: Alla förslag och röstresultat",
@@ -413,11 +502,10 @@ def test_markdown_has_the_tjansteskrivelse_shape(decision) -> None:
         "Sammanfattning",
         "Ärendet",
         "Bedömning",
-        "Parkeringsplats",
+        "Frågor att ta vidare",
         "Beslutet ska skickas till",
         "Handläggare",
         "Bilaga: Alla förslag och röstresultat",
-        "Logg över samtalsledarens åtgärder",
     ]
     h3 = [c for tag, c in headings if tag == "h3"]
     assert h3 == [g.heading for g in decision.goals] + [g.heading for g in decision.appendix]
@@ -440,7 +528,7 @@ def test_markdown_has_the_tjansteskrivelse_shape(decision) -> None:
 
 def test_markdown_without_parking_says_so() -> None:
     text = render_markdown(domain.consolidate(make_record(parking=[])))
-    assert "## Parkeringsplats\n\nInga punkter parkerades\\." in text
+    assert "## Frågor att ta vidare\n\nInga frågor att ta vidare\\." in text
 
 
 def test_markdown_of_hostile_workshop_is_only_text() -> None:

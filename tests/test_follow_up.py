@@ -88,9 +88,10 @@ def test_the_report_shows_all_goals_at_every_checkpoint(app: Flask) -> None:
     for checkpoint in report.checkpoints:
         assert len(checkpoint.items) == 8
         statuses = [item.status for item in checkpoint.items]
-        assert statuses.count("ej_behandlad") == 6
+        assert statuses.count("ej_behandlad") == 5
         assert statuses[1] == "ambitionsniva" and statuses[5] == "inriktningsmal"
-        assert checkpoint.items[0].status_text == "Ej behandlad i dialogen."
+        assert statuses[4] == "behandlad_utan_beslut"  # goal 5 had a proposal, no decision
+        assert checkpoint.items[0].status_text == "Ej behandlad i dialogen"
     april, august, year_end = report.checkpoints
     assert (april.items[1].forecast, april.items[1].forecast_text) == ("delvis", "Uppfylls delvis")
     assert august.items[1].forecast_text == "Uppfylls"
@@ -101,11 +102,18 @@ def test_the_report_shows_all_goals_at_every_checkpoint(app: Flask) -> None:
 
     word = docx.Document(io.BytesIO(documents.render_follow_up_docx(report)))
     text = "\n".join(p.text for p in word.paragraphs)
-    assert text.count("Ej behandlad i dialogen.") == 6 * 3
+    assert text.count("Ej behandlad i dialogen") == 5 * 3
+    assert text.count("Behandlad utan förslag till beslut") == 3
     assert "Prognos: Uppfylls delvis" in text
+    assert "Title" not in {p.style.name for p in word.paragraphs}  # the house style
+    assert [p.text for p in word.paragraphs if p.style.name == "Dokumenttitel"] == [report.title]
+    footer = word.sections[0].footer._element
+    fields = [t.text.strip() for t in footer.iter(docx.oxml.ns.qn("w:instrText"))]
+    assert fields == ["PAGE", "NUMPAGES"]
     pdf = check_archival_pdf(documents.render_follow_up_pdf(report))
     flat = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
-    assert "Uppfylls delvis" in flat and "Inriktningsmål — ingen prognos." in flat
+    assert "Uppfylls delvis" in flat and "Inriktningsmål — ingen prognos" in flat
+    assert flat.count("Behandlad utan förslag till beslut") == 3
 
 
 # --- The view -----------------------------------------------------------------------------------
@@ -118,7 +126,8 @@ def test_follow_up_page_and_form(app: Flask, client: FlaskClient, auth: Any) -> 
         goal2, goal1, goal6 = (workshop.goals[i].id for i in (1, 0, 5))
     auth.login()
     page = client.get(f"/f/{workshop_id}/uppfoljning").get_data(as_text=True)
-    assert "Ej behandlad i dialogen." in page
+    assert page.count('badge--ej_behandlad">Ej behandlad i dialogen<') == 5
+    assert 'badge--behandlad_utan_beslut">Behandlad utan förslag till beslut<' in page
     assert 'class="forecast forecast--delvis">Uppfylls delvis</span>' in page
     assert 'name="csrf_token"' in page or "csrf" not in page
     assert page.count(f'action="/f/{workshop_id}/uppfoljning/{goal2}"') == 3
@@ -145,7 +154,7 @@ def test_follow_up_page_and_form(app: Flask, client: FlaskClient, auth: Any) -> 
         data={"checkpoint": "2019-04-30", "forecast": "uppfylls"},
     )
     assert undecided.status_code == 400
-    assert "ej behandlat" in alerts(undecided.get_data(as_text=True))
+    assert "inget förslag till beslut" in alerts(undecided.get_data(as_text=True))
     assert table_rows(app) == before
 
     for ext in ("docx", "pdf"):

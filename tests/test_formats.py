@@ -194,12 +194,21 @@ def test_import_and_export_over_http(
 def test_xlsx_has_every_proposal_and_raw_count(app: Flask, built: int) -> None:
     doc = _document(app, built)
     book = openpyxl.load_workbook(io.BytesIO(documents.render_xlsx(doc)))
-    assert book.sheetnames == ["Förslag", "Röstresultat"]
+    assert book.sheetnames == ["Mål", "Förslag", "Röstresultat"]
+    goals = list(book["Mål"].iter_rows(values_only=True))
+    assert goals[0] == ("Mål", "Målområde", "Lydelse", "Status")
+    assert [row[3] for row in goals[1:]] == [g.status_text for g in doc.goals]
+    assert goals[5][3] == "Behandlad utan förslag till beslut"  # goal 5: a proposal, no decision
     proposals = list(book["Förslag"].iter_rows(values_only=True))
     header, rows = proposals[0], proposals[1:]
-    assert header[:4] == ("Mål", "Förslag", "Typ", "Status")
+    assert header[:5] == ("Mål", "Målets status", "Förslag", "Typ", "Status")
     assert len(rows) == 7 + 1 + 2  # goal 2, goal 5, goal 6
-    by_label = {(r[0], r[1]): dict(zip(header, r, strict=True)) for r in rows}
+    by_label = {(r[0], r[2]): dict(zip(header, r, strict=True)) for r in rows}
+    assert {(r[0], r[1]) for r in rows} == {
+        ("2", "Ambitionsnivå"),
+        ("5", "Behandlad utan förslag till beslut"),
+        ("6", "Inriktningsmål — ingen prognos"),
+    }
     f1 = by_label[("2", "F1")]
     assert f1["Målvärde"] == "93,5 %"
     assert f1["Resurser finns"] == "Delvis"
@@ -207,7 +216,7 @@ def test_xlsx_has_every_proposal_and_raw_count(app: Flask, built: int) -> None:
     assert by_label[("2", "F7")]["Sammanslaget av"] == "F2, F3"
     assert by_label[("2", "F5")]["Skäl"] == "Dubblett av F1"
     assert by_label[("2", "F3")]["Förslagsställare"] == "Samtalsledaren"
-    hostile = book["Förslag"].cell(row=5, column=5)
+    hostile = book["Förslag"].cell(row=5, column=6)
     assert hostile.value == HOSTILE and hostile.data_type == "s"  # text, never a formula
 
     tallies = list(book["Röstresultat"].iter_rows(values_only=True))
@@ -225,11 +234,12 @@ def test_csv_is_the_proposal_table_for_swedish_excel(app: Flask, built: int) -> 
     body = documents.render_csv(doc)
     assert body.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][:4] == ["Mål", "Förslag", "Typ", "Status"]
+    assert rows[0][:5] == ["Mål", "Målets status", "Förslag", "Typ", "Status"]
     assert len(rows) == 1 + 10
     assert all(len(row) == len(rows[0]) for row in rows)
-    hostile = next(row for row in rows if row[1] == "F4" and row[0] == "2")
-    assert hostile[4] == "'" + HOSTILE  # a spreadsheet shows it, never runs it
+    hostile = next(row for row in rows if row[2] == "F4" and row[0] == "2")
+    assert hostile[1] == "Ambitionsnivå"
+    assert hostile[5] == "'" + HOSTILE  # a spreadsheet shows it, never runs it
 
 
 @pytest.mark.parametrize(
@@ -290,12 +300,74 @@ def test_pdf_is_tagged_pdfa_with_embedded_fonts(app: Flask, built: int) -> None:
     text = "\n".join(page.extract_text() for page in reader.pages)
     flat = " ".join(text.split())
     assert doc.title.split()[0] in flat
-    assert "Ej behandlad i dialogen." in flat
-    assert "Inriktningsmål — ingen prognos." in flat
+    assert "Ej behandlad i dialogen" in flat
+    assert "Inriktningsmål — ingen prognos" in flat
     assert "<script>alert(1)</script>" in flat  # shown as text, not markup
     assert "Bilaga: Alla förslag och röstresultat" in flat
-    assert "Logg över samtalsledarens åtgärder" in flat
+    assert "Logg" not in flat and "UTC" not in flat  # the log is its own document
     assert reader.metadata.title == doc.title
+
+
+def test_the_log_is_its_own_archival_pdf(app: Flask, built: int) -> None:
+    with app.app_context():
+        record = queries.workshop_record(db.session.get(Workshop, built), "2019-09-01")
+    log = domain.audit_log_document(record)
+    assert log.entries == record.audit and len(log.entries) > 10
+    assert documents.LOG_FORMATS["pdf"].filename(log, "pdf") == "logg-KS-2018-109-2019-09-01.pdf"
+    reader = check_archival_pdf(documents.render_log_pdf(log))
+    flat = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert "Sparade beslut för ett mål: Mål 2, F1" in flat
+    assert "Tid (UTC) Vem Åtgärd" in flat
+    assert reader.metadata.title == log.title
+
+
+HEADINGS = frozenset({"h1", "h2", "h3", "h4"})
+
+
+def _lines(box: Any, tags: tuple[str, ...] = ()) -> Iterator[tuple[Any, tuple[str, ...]]]:
+    """Every line box of a laid-out page in reading order, with its elements' tags."""
+    from weasyprint.formatting_structure import boxes
+
+    if isinstance(box, boxes.MarginBox):  # the running header and the page number
+        return
+    tags = (*tags, box.element_tag) if getattr(box, "element_tag", None) else tags
+    if isinstance(box, boxes.LineBox):
+        yield box, tags
+        return
+    for child in getattr(box, "children", ()):
+        yield from _lines(child, tags)
+
+
+def last_lines(html: str) -> list[tuple[str, ...]]:
+    """For each page of the laid-out ``html``: the tags around its last line of text."""
+    from weasyprint import HTML
+
+    layout = HTML(string=html, base_url=str(documents.pdf.TEMPLATES)).render()
+    return [list(_lines(page._page_box))[-1][1] for page in layout.pages]
+
+
+def test_pdf_pages_say_sida_x_of_y_and_no_heading_ends_a_page(app: Flask) -> None:
+    """ "Sida 1 (n)" in the footer; WeasyPrint's own layout has no page ending in a heading."""
+    workshop_id = build_workshop(app, voters=12)
+    doc = _document(app, workshop_id)
+    reader = PdfReader(io.BytesIO(documents.render_pdf(doc)))
+    pages = len(reader.pages)
+    assert pages > 3
+    assert f"Sida 1 ({pages})" in reader.pages[0].extract_text()
+    assert f"Sida {pages} ({pages})" in reader.pages[-1].extract_text()
+    ends = last_lines(documents.render_html(doc))
+    assert len(ends) == pages
+    assert not [(n, tags) for n, tags in enumerate(ends, 1) if HEADINGS & set(tags)]
+
+
+def test_the_log_pdf_repeats_its_table_header_on_every_page(app: Flask, built: int) -> None:
+    with app.app_context():
+        record = queries.workshop_record(db.session.get(Workshop, built), "2019-09-01")
+    record.audit = record.audit * 8  # long enough for several pages
+    reader = PdfReader(io.BytesIO(documents.render_log_pdf(domain.audit_log_document(record))))
+    assert len(reader.pages) > 1
+    for page in reader.pages:
+        assert "Tid (UTC) Vem Åtgärd" in " ".join(page.extract_text().split())
 
 
 def test_pdf_is_english_in_english(app: Flask, built: int) -> None:
@@ -352,7 +424,7 @@ def test_libreoffice_opens_the_docx(app: Flask, built: int, tmp_path: Path) -> N
     pdf = convert_with_libreoffice(tmp_path, "forslag.docx", documents.render_docx(doc))
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(pdf).pages).split())
     assert "Förslag till beslut" in text
-    assert "Ej behandlad i dialogen." in text
+    assert "Ej behandlad i dialogen" in text
 
 
 def test_libreoffice_opens_the_follow_up_docx(app: Flask, built: int, tmp_path: Path) -> None:

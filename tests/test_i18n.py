@@ -379,7 +379,7 @@ def test_markdown_export_is_english_in_an_english_session(
         "## Sammanfattning",
         "## Ärendet",
         "## Bedömning",
-        "## Parkeringsplats",
+        "## Frågor att ta vidare",
         "## Beslutet ska skickas till",
         "## Handläggare",
         "## Bilaga\\: Alla förslag och röstresultat",
@@ -397,7 +397,7 @@ def test_markdown_export_is_english_in_an_english_session(
         "## Summary",
         "## Background",
         "## Assessment",
-        "## Parking lot",
+        "## Questions to take forward",
         "## The decision is to be sent to",
         "## Case officer",
         "## Appendix\\: All proposals and voting results",
@@ -405,7 +405,7 @@ def test_markdown_export_is_english_in_an_english_session(
         "#### Proposal F1",
         "**Proposed by:** Facilitator",
         "30 April 2019",
-        "Not dealt with in the dialogue\\.",
+        "Not dealt with in the dialogue",
     ):
         assert heading in english, heading
     for swedish_text in (
@@ -436,7 +436,7 @@ def test_docx_export_is_english_in_an_english_session(
         "Summary",
         "Background",
         "Assessment",
-        "Parking lot",
+        "Questions to take forward",
         "Case officer",
         "Appendix: All proposals and voting results",
         "Proposal F1",

@@ -350,7 +350,10 @@ def test_whole_dialogue(app: Any, client: Any, auth: Any) -> None:
     assert "30 april 2019" in text and "31 augusti 2019" in text
     assert "Se över lokalbidragen" in text
     assert "Bygg ny sporthall" in text  # the parked proposal
-    assert "Ej behandlad" in text
+    # Goal 8 had a proposal but no decision: said so in every part, never "ej behandlad".
+    assert text.count("Behandlad utan förslag till beslut") == 2  # its section and appendix
+    assert "Mål 8 har behandlats i dialogen utan förslag till beslut" in text
+    assert "Ej behandlad" not in text and "har inte behandlats" not in text
     assert "Dubblett" in text and "sammanslaget" in text
     assert "Sjukfrånvaron minskar" in text  # original wording before the edit
 

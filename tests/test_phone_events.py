@@ -92,7 +92,7 @@ def test_draft_for_another_goal_or_while_proposals_are_open_is_refused(
     dialogue.do("phase:set", goal_id=goal_id, phase="rostning", method="ja_nej")
     ack = phone.emit("parking:draft", {"goal_id": goals[1], "text": DRAFT})
     assert (ack["ok"], ack["code"]) == (False, "wrong_goal")
-    assert ack["error"] == "Utkastet gäller ett mål som inte pågår nu. Det kan inte parkeras."
+    assert ack["error"] == "Utkastet gäller ett mål som inte pågår nu. Det kan inte tas vidare."
     ack = phone.emit("parking:draft", {"goal_id": goal_id, "text": "   "})
     assert (ack["ok"], ack["code"]) == (False, "required")
     assert parking_rows(app) == []

@@ -264,11 +264,11 @@ def test_a_draft_typed_while_proposals_close_is_kept_and_can_be_parked(
     iphone.reload()
     expect(iphone.locator("#conn")).to_have_attribute("data-state", "online")
     expect(iphone.locator("#draft-kept-text")).to_have_text(draft)
-    iphone.get_by_role("button", name="Skicka till parkeringsplatsen").tap()
+    iphone.get_by_role("button", name="Skicka till frågor att ta vidare").tap()
     expect(iphone.locator("#draft-kept-status")).to_have_text(
-        "Utkastet ligger nu på parkeringsplatsen. Tack!"
+        "Utkastet ligger nu bland frågorna att ta vidare. Tack!"
     )
-    expect(iphone.get_by_role("button", name="Skicka till parkeringsplatsen")).to_be_hidden()
+    expect(iphone.get_by_role("button", name="Skicka till frågor att ta vidare")).to_be_hidden()
     shot(iphone, "draft-parked-390x844")
     audit.check(iphone, "phone, draft parked")
     expect(fac.locator("#parking")).to_contain_text(draft)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Protocol
 
-from ..domain import DecisionDocument, Line, pgettext_via
+from ..domain import Line, pgettext_via
 
 Gettext = Callable[[str], str]
 
@@ -24,7 +25,13 @@ def xml_safe(text: str) -> str:
     return _XML_ILLEGAL.sub("", str(text).replace("\v", "\n").replace("\f", "\n"))
 
 
-def export_filename(doc: DecisionDocument, ext: str) -> str:
+class Named(Protocol):
+    """A document with a download name: the decision, the follow-up report, the log."""
+
+    filename_stem: str
+
+
+def export_filename(doc: Named, ext: str) -> str:
     """Return the download name for ``doc`` with extension ``ext``, in plain ASCII."""
     stem = re.sub(r"[^0-9A-Za-z._-]+", "-", doc.filename_stem).strip("-.") or "forslag-till-beslut"
     suffix = re.sub(r"[^0-9A-Za-z]+", "", ext.lstrip(".")) or "txt"

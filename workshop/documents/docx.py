@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Iterable
 
-from docx import Document
 from docx.document import Document as DocxDocument
 from docx.shared import Cm, Pt
 from docx.table import Table
@@ -14,6 +12,7 @@ from docx.text.paragraph import Paragraph
 
 from ..domain import N_, AppendixGoal, DecisionDocument, GoalSection, Line
 from .common import Gettext, proposal_heading, xml_safe
+from .word import keep_rows_together, new_document, title
 
 LANGUAGE = "sv-SE"
 MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -30,16 +29,14 @@ def render_docx(doc: DecisionDocument, gettext: Gettext = N_, language: str = LA
     ``language`` (e.g. "sv-SE", "en-GB") is the document's proofing language.
     """
     _ = gettext
-    out = Document()
-    set_language(out, language)
-    _set_properties(out, doc, language)
-
-    section = out.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)  # A4, not the template's Letter
-    section.left_margin = section.right_margin = Cm(2.5)
-    section.top_margin = section.bottom_margin = Cm(2.5)
-    header = section.header.paragraphs[0]
-    header.text = xml_safe(" · ".join(p for p in (doc.organisation, doc.unit) if p))
+    out = new_document(
+        _,
+        language,
+        title=doc.title,
+        author=doc.organisation,
+        identifier=doc.dnr,
+        header=" · ".join(p for p in (doc.organisation, doc.unit) if p),
+    )
 
     if doc.organisation:
         out.add_paragraph().add_run(xml_safe(doc.organisation)).bold = True
@@ -52,7 +49,7 @@ def render_docx(doc: DecisionDocument, gettext: Gettext = N_, language: str = LA
     if doc.recipient:
         out.add_paragraph(xml_safe(_("Till %(recipient)s") % {"recipient": doc.recipient}))
 
-    out.add_heading(xml_safe(doc.title), 0)
+    title(out, doc.title)
 
     out.add_heading(xml_safe(_("Förslag till beslut")), 1)
     for point in doc.decision_points:
@@ -64,10 +61,10 @@ def render_docx(doc: DecisionDocument, gettext: Gettext = N_, language: str = LA
         _docx_goal(out, goal, _)
     _section(out, _("Bedömning"), doc.assessment)
 
-    out.add_heading(xml_safe(_("Parkeringsplats")), 1)
+    out.add_heading(xml_safe(_("Frågor att ta vidare")), 1)
     _bullets(out, doc.parking)
     if not doc.parking:
-        out.add_paragraph(xml_safe(_("Inga punkter parkerades.")))
+        out.add_paragraph(xml_safe(_("Inga frågor att ta vidare.")))
 
     _section(out, _("Beslutet ska skickas till"), [doc.send_to])
     _section(out, _("Handläggare"), [doc.officer])
@@ -79,47 +76,9 @@ def render_docx(doc: DecisionDocument, gettext: Gettext = N_, language: str = LA
     for goal in doc.appendix:
         _docx_appendix_goal(out, goal, _)
 
-    out.add_heading(xml_safe(_("Logg över samtalsledarens åtgärder")), 1)
-    if doc.audit:
-        table = out.add_table(rows=1, cols=3)
-        table.style = "Table Grid"
-        for cell, text in zip(
-            table.rows[0].cells, (_("Tid (UTC)"), _("Vem"), _("Åtgärd")), strict=True
-        ):
-            cell.paragraphs[0].add_run(xml_safe(text)).bold = True
-        for entry in doc.audit:
-            for cell, text in zip(
-                table.add_row().cells, (entry.at, entry.actor, entry.text), strict=True
-            ):
-                cell.paragraphs[0].add_run(xml_safe(text))
-    else:
-        out.add_paragraph(xml_safe(_("Inga åtgärder är loggade än.")))
-
     buffer = io.BytesIO()
     out.save(buffer)
     return buffer.getvalue()
-
-
-def set_language(out: DocxDocument, language: str = LANGUAGE) -> None:
-    """Set the proofing language of every style that does not set its own (Swedish default)."""
-    styles = out.styles.element
-    langs = styles.xpath("w:docDefaults/w:rPrDefault/w:rPr/w:lang")
-    if langs:
-        langs[0].set("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}val", language)
-
-
-def _set_properties(out: DocxDocument, doc: DecisionDocument, language: str = LANGUAGE) -> None:
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    props = out.core_properties
-    props.title = xml_safe(doc.title)[:255]
-    props.author = xml_safe(doc.organisation)[:255]
-    props.last_modified_by = xml_safe(doc.organisation)[:255]
-    props.identifier = xml_safe(doc.dnr)[:255]
-    props.language = language
-    props.created = now
-    props.modified = now
-    props.revision = 1
-    props.comments = ""
 
 
 def _section(out: DocxDocument, heading: str, paragraphs: Iterable[str]) -> None:
@@ -140,14 +99,25 @@ def labelled(paragraph: Paragraph, label: str, value: str) -> Paragraph:
     return paragraph
 
 
+def status_lines(
+    out: DocxDocument, _: Gettext, area: str | None, status: str, *, more: bool
+) -> None:
+    """A goal's area and bold status under its heading, kept on the heading's page (and with
+    the goal's first line when ``more`` follows, never chaining into the next goal)."""
+    if area is not None:
+        labelled(out.add_paragraph(), _("Målområde"), area).paragraph_format.keep_with_next = True
+    paragraph = out.add_paragraph()
+    paragraph.add_run(xml_safe(status)).bold = True
+    paragraph.paragraph_format.keep_with_next = more
+
+
 def _sub_heading(out: DocxDocument, text: str) -> None:
     out.add_heading(xml_safe(text), 3)
 
 
 def _docx_goal(out: DocxDocument, goal: GoalSection, _: Gettext) -> None:
     out.add_heading(xml_safe(goal.heading), 2)
-    labelled(out.add_paragraph(), _("Målområde"), goal.area)
-    out.add_paragraph().add_run(xml_safe(goal.status_text)).bold = True
+    status_lines(out, _, goal.area, goal.status_text, more=bool(goal.lines))
     for line in goal.lines:
         labelled(out.add_paragraph(), line.label, line.value)
     if goal.criteria:
@@ -167,6 +137,7 @@ def _docx_goal(out: DocxDocument, goal: GoalSection, _: Gettext) -> None:
 
 def _docx_appendix_goal(out: DocxDocument, goal: AppendixGoal, _: Gettext) -> None:
     out.add_heading(xml_safe(goal.heading), 2)
+    status_lines(out, _, None, goal.status_text, more=True)
     if goal.time:
         out.add_paragraph(xml_safe(goal.time))
     if not goal.proposals:
@@ -188,10 +159,16 @@ def _docx_appendix_goal(out: DocxDocument, goal: AppendixGoal, _: Gettext) -> No
 def _table(out: DocxDocument, lines: list[Line]) -> Table:
     table = out.add_table(rows=0, cols=2)
     table.style = "Table Grid"
+    table.autofit = False
+    widths = (Cm(5), Cm(11))  # labels are short, values long; 16 cm is the text width
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
     for line in lines:
         label_cell, value_cell = table.add_row().cells
         label_cell.paragraphs[0].add_run(xml_safe(line.label)).bold = True
         value_cell.paragraphs[0].add_run(xml_safe(line.value))
-        for cell in (label_cell, value_cell):
+        for cell, width in zip((label_cell, value_cell), widths, strict=True):
             cell.paragraphs[0].paragraph_format.space_after = Pt(0)
+            cell.width = width
+    keep_rows_together(table)  # a proposal's few rows stay on one page, after its heading
     return table

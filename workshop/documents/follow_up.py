@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import io
 
-from docx import Document
-from docx.shared import Cm
-
 from ..domain import N_, FollowUpReport, fill
 from .common import Gettext, export_filename, xml_safe
-from .docx import LANGUAGE, labelled, set_language
+from .docx import LANGUAGE, labelled, status_lines
 from .pdf import html_page, to_pdf
+from .word import new_document, title
 
 
 def follow_up_filename(report: FollowUpReport, ext: str) -> str:
-    return export_filename(report, ext)  # type: ignore[arg-type]
+    return export_filename(report, ext)
 
 
 def render_follow_up_html(
@@ -43,15 +41,9 @@ def render_follow_up_docx(
 ) -> bytes:
     """Render the follow-up report as DOCX: every goal at every checkpoint."""
     _ = gettext
-    out = Document()
-    set_language(out, language)
-    props = out.core_properties
-    props.title = xml_safe(report.title)[:255]
-    props.author = xml_safe(report.organisation)[:255]
-    props.identifier = xml_safe(report.dnr)[:255]
-    props.language = language
-    section = out.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    out = new_document(
+        _, language, title=report.title, author=report.organisation, identifier=report.dnr
+    )
     if report.organisation:
         out.add_paragraph().add_run(xml_safe(report.organisation)).bold = True
     if report.unit:
@@ -60,15 +52,15 @@ def render_follow_up_docx(
         out.add_paragraph(xml_safe(fill(_("Dnr %(dnr)s"), dnr=report.dnr)))
     if report.date:
         labelled(out.add_paragraph(), _("Datum"), report.date)
-    out.add_heading(xml_safe(report.title), 0)
+    title(out, report.title)
     for text in report.intro:
         out.add_paragraph(xml_safe(text))
     for checkpoint in report.checkpoints:
         out.add_heading(xml_safe(checkpoint.heading), 1)
         for item in checkpoint.items:
             out.add_heading(xml_safe(item.heading), 2)
-            labelled(out.add_paragraph(), _("Målområde"), item.area)
-            out.add_paragraph().add_run(xml_safe(item.status_text)).bold = True
+            more = item.status == "ambitionsniva" or bool(item.lines)
+            status_lines(out, _, item.area, item.status_text, more=more)
             if item.status == "ambitionsniva":
                 labelled(out.add_paragraph(), _("Prognos"), item.forecast_text)
             for line in item.lines:

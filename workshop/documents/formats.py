@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain import DecisionDocument
-from . import docx, markdown, pdf, sheets
+from ..domain import AuditLogDocument, DecisionDocument
+from . import docx, log, markdown, pdf, sheets
 from .common import Gettext, export_filename
 
 
@@ -74,4 +74,24 @@ FORMATS: dict[str, Format] = {
     "xlsx": Format(sheets.XLSX_MIMETYPE, _xlsx),
     "csv": Format("text/csv; charset=utf-8", _csv),
     "json": Format("application/json", _json, stem="arkiv"),
+}
+
+
+@dataclass(frozen=True)
+class LogFormat:
+    """One format of the log export ("Logg"): its renderer and mimetype."""
+
+    mimetype: str
+    render: Callable[[AuditLogDocument, Gettext, str], bytes]  # (log, gettext, locale)
+
+    def filename(self, doc: AuditLogDocument, ext: str) -> str:
+        return export_filename(doc, ext)
+
+
+LOG_FORMATS: dict[str, LogFormat] = {
+    "docx": LogFormat(
+        docx.MIMETYPE, lambda d, _, loc: log.render_log_docx(d, _, docx.language_for(loc))
+    ),
+    "pdf": LogFormat("application/pdf", log.render_log_pdf),
+    "csv": LogFormat("text/csv; charset=utf-8", lambda d, _, loc: log.render_log_csv(d, _)),
 }

@@ -57,8 +57,8 @@ def render_markdown(doc: DecisionDocument, gettext: Gettext = N_) -> str:
         _md_goal(blocks, goal, _)
     _md_section(blocks, _("Bedömning"), doc.assessment)
 
-    add("## " + md_escape(_("Parkeringsplats")))
-    add(_md_list(doc.parking) if doc.parking else md_escape(_("Inga punkter parkerades.")))
+    add("## " + md_escape(_("Frågor att ta vidare")))
+    add(_md_list(doc.parking) if doc.parking else md_escape(_("Inga frågor att ta vidare.")))
 
     _md_section(blocks, _("Beslutet ska skickas till"), [doc.send_to])
     _md_section(blocks, _("Handläggare"), [doc.officer])
@@ -68,15 +68,6 @@ def render_markdown(doc: DecisionDocument, gettext: Gettext = N_) -> str:
         add(md_escape(doc.time_plan))
     for goal in doc.appendix:
         _md_appendix_goal(blocks, goal, _)
-
-    add("## " + md_escape(_("Logg över samtalsledarens åtgärder")))
-    add(
-        "\n".join(
-            f"- {md_escape(e.at)} – {md_escape(e.actor)}: {md_escape(e.text)}" for e in doc.audit
-        )
-        if doc.audit
-        else md_escape(_("Inga åtgärder är loggade än."))
-    )
 
     return "\n\n".join(block for block in blocks if block) + "\n"
 
@@ -124,6 +115,7 @@ def _md_goal(blocks: list[str], goal: GoalSection, _: Gettext) -> None:
 def _md_appendix_goal(blocks: list[str], goal: AppendixGoal, _: Gettext) -> None:
     add = blocks.append
     add("### " + md_escape(goal.heading))
+    add(_md_bold(goal.status_text))
     if goal.time:
         add(md_escape(goal.time))
     if not goal.proposals:

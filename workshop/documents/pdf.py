@@ -56,7 +56,7 @@ def html_page(template: str, gettext: Gettext, language: str, **context: Any) ->
     return env.get_template(template).render(
         lang=language.split("-")[0],
         fonts=_fonts(),
-        # TRANSLATORS: before the page number in a PDF's footer, e.g. "Sida 3 / 12".
+        # TRANSLATORS: before the page number in a document's footer, e.g. "Sida 3 (12)".
         page_label=gettext("Sida"),
         **context,
     )

@@ -1,4 +1,4 @@
-"""Render the proposal for decision's tables as XLSX (proposals, raw counts) and CSV."""
+"""Render the proposal for decision's tables as XLSX (goals, proposals, raw counts) and CSV."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def _proposal_table(doc: DecisionDocument, gettext: Gettext) -> tuple[list[str],
     criteria = list(first.criteria) if first else []
     header = [
         _("Mål"),
+        _("Målets status"),
         pgettext_label(_),
         _("Typ"),
         _("Status"),
@@ -45,6 +46,7 @@ def _proposal_table(doc: DecisionDocument, gettext: Gettext) -> tuple[list[str],
     rows = [
         [
             row.goal,
+            row.goal_status,
             row.label,
             row.kind,
             row.status,
@@ -62,6 +64,13 @@ def _proposal_table(doc: DecisionDocument, gettext: Gettext) -> tuple[list[str],
 
 def pgettext_label(gettext: Gettext) -> str:
     return pgettext_via("before a proposal's label, e.g. Förslag F3", "Förslag", gettext)
+
+
+def _goal_table(doc: DecisionDocument, gettext: Gettext) -> tuple[list[str], list[list[str]]]:
+    """Every goal with its status, as the document states it: the overview sheet."""
+    _ = gettext
+    header = [_("Mål"), _("Målområde"), _("Lydelse"), _("Status")]
+    return header, [[g.number, g.area, g.text, g.status_text] for g in doc.goals]
 
 
 def _tally_table(doc: DecisionDocument, gettext: Gettext) -> tuple[list[str], list[list[Any]]]:
@@ -84,7 +93,8 @@ def _tally_table(doc: DecisionDocument, gettext: Gettext) -> tuple[list[str], li
 
 
 def render_xlsx(doc: DecisionDocument, gettext: Gettext = N_) -> bytes:
-    """Render every proposal (sheet "Förslag") and every raw count (sheet "Röstresultat")."""
+    """Render every goal's status (sheet "Mål"), every proposal (sheet "Förslag") and every raw
+    count (sheet "Röstresultat")."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -94,7 +104,8 @@ def render_xlsx(doc: DecisionDocument, gettext: Gettext = N_) -> bytes:
     book.properties.creator = xml_safe(doc.organisation)[:255] or "Målverkstad"
     book.properties.identifier = xml_safe(doc.dnr)[:255]
     sheets = (
-        (book.active, _("Förslag"), _proposal_table(doc, _)),
+        (book.active, _("Mål"), _goal_table(doc, _)),
+        (book.create_sheet(), _("Förslag"), _proposal_table(doc, _)),
         (book.create_sheet(), _("Röstresultat"), _tally_table(doc, _)),
     )
     for sheet, title, (header, rows) in sheets:
@@ -127,12 +138,17 @@ def _csv_cell(value: Any) -> str:
 
 
 def render_csv(doc: DecisionDocument, gettext: Gettext = N_) -> bytes:
-    """Render every proposal as CSV for Swedish Excel: UTF-8 with BOM, ";" between fields.
+    """Render every proposal, with its goal's status, as CSV for Swedish Excel: UTF-8 with BOM,
+    ";" between fields.
 
     A value that starts with = + - @ (which a spreadsheet would run as a formula) gets a
     leading apostrophe, as spreadsheets themselves show text.
     """
-    header, rows = _proposal_table(doc, gettext)
+    return csv_bytes(*_proposal_table(doc, gettext))
+
+
+def csv_bytes(header: list[str], rows: list[list[Any]]) -> bytes:
+    """A table as CSV for Swedish Excel (UTF-8 with BOM, ";"), formula-like cells made text."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow([_csv_cell(h) for h in header])

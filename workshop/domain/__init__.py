@@ -7,13 +7,15 @@ placeholders.
 The modules: ``core`` (DomainError, ids, text, dates, phases, gettext helpers), ``enums``
 (every status and kind), ``goals`` (goals, import, join codes, follow-up dates, the template),
 ``proposals``, ``voting`` (the rules table of the vote methods), ``documents`` (the records
-and the decision document) and ``follow_up``. Their public names are re-exported here, so
+and the decision document), ``status`` (a goal's one status in every document) and
+``follow_up``. Their public names are re-exported here, so
 ``from workshop import domain; domain.X`` and ``from workshop.domain import X`` keep working
 wherever they are used; new code may import from the feature module directly.
 """
 
 from __future__ import annotations
 
+from .audit import AUDIT_ACTIONS, AuditLogDocument, audit_log_document
 from .core import (
     DATE_RE,
     MAX_ID,
@@ -58,6 +60,7 @@ from .documents import (
     file_stem,
     goal_list,
     proposal_rows,
+    status_groups,
     tally_rows,
 )
 from .enums import (
@@ -123,6 +126,7 @@ from .proposals import (
     proposal_lines,
     validate_proposal,
 )
+from .status import GOAL_STATUS_LABELS, GOAL_STATUS_POINTS, goal_status
 from .voting import (
     BLOCK,
     CRITERION_POINTS,

@@ -22,6 +22,7 @@ from .proposals import (
     criteria_lines,
     proposal_lines,
 )
+from .status import GOAL_STATUS_LABELS, GOAL_STATUS_POINTS, goal_status
 from .time_plan import split
 from .voting import ROUND_STATUS_LABELS, VOTE_METHOD_LABELS, answer_labels, describe_tally
 
@@ -84,6 +85,15 @@ class GoalRecord:
     plan_minutes: int | None = None
     used_seconds: int = 0
 
+    @property
+    def status(self) -> GoalStatus:
+        """What the documents say about the goal (``status.goal_status``)."""
+        return goal_status(
+            self.decision.kind if self.decision else None,
+            proposals=len(self.proposals),
+            rounds=len(self.rounds),
+        )
+
 
 @dataclass
 class FollowUpRecord:
@@ -134,6 +144,7 @@ class WorkshopRecord:
 @dataclass
 class GoalSection:
     heading: str
+    number: str
     area: str
     text: str
     status: str  # a GoalStatus value
@@ -148,6 +159,8 @@ class GoalSection:
 @dataclass
 class AppendixGoal:
     heading: str
+    status: str  # a GoalStatus value, the same as the goal's section
+    status_text: str
     proposals: list[list[Line]]
     rounds: list[list[str]]
     time: str = ""  # planned and used minutes, or "" when no time was planned or used
@@ -158,6 +171,7 @@ class ProposalRow:
     """One proposal as a spreadsheet row; texts translated, fields as entered."""
 
     goal: str
+    goal_status: str  # the goal's status label, as in the document
     label: str
     kind: str
     status: str
@@ -201,7 +215,6 @@ class DecisionDocument:
     officer: str
     appendix: list[AppendixGoal]
     filename_stem: str
-    audit: list[AuditRecord] = field(default_factory=list)
     proposal_rows: list[ProposalRow] = field(default_factory=list)
     tally_rows: list[TallyRow] = field(default_factory=list)
     time_plan: str = ""  # the sitting's planned and used minutes in total, or ""
@@ -223,15 +236,14 @@ def file_stem(prefix: str, dnr: str, date: str) -> str:
 def consolidate(record: WorkshopRecord, gettext: Any = N_) -> DecisionDocument:
     """Build the proposal for decision (förslag till beslut) from the workshop's state.
 
-    Every goal appears: decided ones with their ambition level or as inriktningsmål, the rest
-    as "ej behandlad". Every proposal, round and parked point goes to the appendix.
+    Every goal appears with its one status (``status.goal_status``), said the same way in the
+    decision points, the summary, the assessment, its section and the appendix. Every proposal,
+    round and question taken forward goes to the appendix or its own section.
     """
     _ = gettext
     dates = ", ".join(format_date(d, _) for d in record.follow_up_dates)
-    decided = [g for g in record.goals if g.decision]
-    ambition = [g for g in decided if g.decision and g.decision.kind == ProposalKind.AMBITION]
-    direction = [g for g in decided if g.decision and g.decision.kind == ProposalKind.DIRECTION]
-    undecided = [g for g in record.goals if not g.decision]
+    groups = status_groups(record.goals)
+    decided = groups[GoalStatus.AMBITION] + groups[GoalStatus.DIRECTION]
 
     points = [
         fill(
@@ -241,25 +253,38 @@ def consolidate(record: WorkshopRecord, gettext: Any = N_) -> DecisionDocument:
             ),
         )
     ]
-    if ambition:
-        points.append(
-            fill(_("Ambitionsnivå fastställs för mål %(goals)s."), goals=goal_list(ambition, _))
-        )
-    if direction:
-        points.append(
-            fill(
-                _("Mål %(goals)s behålls som inriktningsmål, utan prognos."),
-                goals=goal_list(direction, _),
-            )
-        )
-    if undecided:
-        points.append(
-            fill(
-                _("Mål %(goals)s är ej behandlade i dialogen och behöver beredas vidare."),
-                goals=goal_list(undecided, _),
-            )
-        )
+    points.extend(
+        fill(_(GOAL_STATUS_POINTS[status]), goals=goal_list(goals, _))
+        for status, goals in groups.items()
+        if goals
+    )
 
+    outcome = [
+        fill(
+            _(
+                "%(decided)s av %(n)s mål fick ett förslag till beslut i dialogen: %(amb)s med "
+                "ambitionsnivå och %(dir)s som inriktningsmål."
+            ),
+            decided=len(decided),
+            n=len(record.goals),
+            amb=len(groups[GoalStatus.AMBITION]),
+            dir=len(groups[GoalStatus.DIRECTION]),
+        )
+    ]
+    if groups[GoalStatus.DISCUSSED]:
+        outcome.append(
+            fill(
+                _("Mål %(goals)s har behandlats i dialogen utan förslag till beslut."),
+                goals=goal_list(groups[GoalStatus.DISCUSSED], _),
+            )
+        )
+    if groups[GoalStatus.NOT_DISCUSSED]:
+        outcome.append(
+            fill(
+                _("Mål %(goals)s har inte behandlats i dialogen."),
+                goals=goal_list(groups[GoalStatus.NOT_DISCUSSED], _),
+            )
+        )
     summary = [
         fill(
             _(
@@ -269,18 +294,7 @@ def consolidate(record: WorkshopRecord, gettext: Any = N_) -> DecisionDocument:
             date=format_date_text(record.meeting_date, _),
             n=len(record.goals),
         ),
-        fill(
-            _(
-                "%(decided)s av %(n)s mål fick ett förslag i dialogen: %(amb)s med "
-                "ambitionsnivå och %(dir)s som inriktningsmål. %(undecided)s mål är ej "
-                "behandlade."
-            ),
-            decided=len(decided),
-            n=len(record.goals),
-            amb=len(ambition),
-            dir=len(direction),
-            undecided=len(undecided),
-        ),
+        " ".join(outcome),
         fill(
             _("Prognos för måluppfyllelse redovisas i delårsrapporterna per %(dates)s."),
             dates=dates,
@@ -314,14 +328,22 @@ def consolidate(record: WorkshopRecord, gettext: Any = N_) -> DecisionDocument:
             ),
         ),
     ]
-    if undecided:
+    if groups[GoalStatus.DISCUSSED]:
         assessment.append(
             fill(
                 _(
-                    "Mål som inte behandlades (%(goals)s) redovisas som ej "
-                    "behandlade och bör beredas vidare."
+                    "Mål %(goals)s har behandlats i dialogen utan förslag till beslut. "
+                    "Förslagen och röstresultaten i bilagan är underlag för den fortsatta "
+                    "beredningen."
                 ),
-                goals=goal_list(undecided, _),
+                goals=goal_list(groups[GoalStatus.DISCUSSED], _),
+            )
+        )
+    if groups[GoalStatus.NOT_DISCUSSED]:
+        assessment.append(
+            fill(
+                _("Mål %(goals)s har inte behandlats i dialogen och bör beredas vidare."),
+                goals=goal_list(groups[GoalStatus.NOT_DISCUSSED], _),
             )
         )
     parking = [f"{p.goal}: {p.text}" if p.goal else p.text for p in record.parking]
@@ -345,7 +367,6 @@ def consolidate(record: WorkshopRecord, gettext: Any = N_) -> DecisionDocument:
         officer=record.officer,
         appendix=appendix,
         filename_stem=stem,
-        audit=list(record.audit),
         proposal_rows=proposal_rows(record, _),
         tally_rows=tally_rows(record, _),
         time_plan=time_total,
@@ -379,6 +400,14 @@ def _add_times(record: WorkshopRecord, appendix: list[AppendixGoal], _: Any) -> 
     )
 
 
+def status_groups(goals: Sequence[GoalRecord]) -> dict[GoalStatus, list[GoalRecord]]:
+    """Return the goals by status, every status present (possibly empty), in the enum's order."""
+    groups: dict[GoalStatus, list[GoalRecord]] = {status: [] for status in GoalStatus}
+    for goal in goals:
+        groups[goal.status].append(goal)
+    return groups
+
+
 def goal_list(goals: Sequence[GoalRecord], gettext: Any = N_) -> str:
     """Join goal numbers as the language does: "1, 2 och 3"."""
     numbers = [g.number for g in goals]
@@ -390,53 +419,50 @@ def goal_list(goals: Sequence[GoalRecord], gettext: Any = N_) -> str:
 
 def _goal_section(goal: GoalRecord, record: WorkshopRecord, _: Any) -> GoalSection:
     heading = fill(_("Mål %(number)s. %(text)s"), number=goal.number, text=goal.text)
+    status = goal.status
+    section = GoalSection(
+        heading=heading,
+        number=goal.number,
+        area=goal.area,
+        text=goal.text,
+        status=status.value,
+        status_text=_(GOAL_STATUS_LABELS[status]),
+        lines=[],
+        criteria=[],
+        support=[],
+        dissent=[],
+        follow_up=[],
+    )
     decision = goal.decision
     if decision is None:
-        return GoalSection(
-            heading=heading,
-            area=goal.area,
-            text=goal.text,
-            status=GoalStatus.UNDECIDED.value,
-            status_text=_("Ej behandlad i dialogen."),
-            lines=[],
-            criteria=[],
-            support=[],
-            dissent=[],
-            follow_up=[],
-        )
-    support = (
+        if status == GoalStatus.DISCUSSED:
+            section.lines = [
+                Line(_("Antal förslag"), str(len(goal.proposals))),
+                Line(_("Antal omröstningar"), str(len(goal.rounds))),
+            ]
+            section.support = [_("Förslagen och röstresultaten redovisas i bilagan.")]
+        return section
+    section.support = (
         describe_tally(decision.tally, decision.tally_labels, _)
         if decision.tally
         else [_("Ingen omröstning genomfördes för detta mål.")]
     )
-    dissent = [f"{d.text} — {d.name}" if d.name else d.text for d in decision.dissent]
-    if decision.kind == ProposalKind.DIRECTION:
-        status_text = _("Inriktningsmål — ingen prognos.")
-        follow_up = [_(DIRECTION_FOLLOW_UP)]
+    section.dissent = [f"{d.text} — {d.name}" if d.name else d.text for d in decision.dissent]
+    if status == GoalStatus.DIRECTION:
+        section.follow_up = [_(DIRECTION_FOLLOW_UP)]
     else:
-        status_text = _("Ambitionsnivå")
-        follow_up = [
+        section.follow_up = [
             fill(
                 _("Prognos för måluppfyllelse per %(date)s (delårsrapport)."),
                 date=format_date(d, _),
             )
             for d in record.follow_up_dates
         ]
-    lines = proposal_lines(decision.fields, _)
+    section.lines = proposal_lines(decision.fields, _)
     if decision.proposal_label:
-        lines.append(Line(_("Bygger på förslag"), decision.proposal_label))
-    return GoalSection(
-        heading=heading,
-        area=goal.area,
-        text=goal.text,
-        status=decision.kind,
-        status_text=status_text,
-        lines=lines,
-        criteria=criteria_lines(decision.criteria, _),
-        support=support,
-        dissent=dissent,
-        follow_up=follow_up,
-    )
+        section.lines.append(Line(_("Bygger på förslag"), decision.proposal_label))
+    section.criteria = criteria_lines(decision.criteria, _)
+    return section
 
 
 def _source_text(source: ProposalRecord, _: Any) -> str:
@@ -498,6 +524,8 @@ def _appendix_goal(goal: GoalRecord, _: Any) -> AppendixGoal:
         rounds.append([head, *describe_tally(r.tally, r.labels, _)])
     return AppendixGoal(
         heading=fill(_("Mål %(number)s. %(text)s"), number=goal.number, text=goal.text),
+        status=goal.status.value,
+        status_text=_(GOAL_STATUS_LABELS[goal.status]),
         proposals=proposals,
         rounds=rounds,
     )
@@ -515,6 +543,7 @@ def proposal_rows(record: WorkshopRecord, gettext: Any = N_) -> list[ProposalRow
             rows.append(
                 ProposalRow(
                     goal=goal.number,
+                    goal_status=_(GOAL_STATUS_LABELS[goal.status]),
                     label=p.label,
                     kind=_("Inriktningsmål")
                     if p.kind == ProposalKind.DIRECTION

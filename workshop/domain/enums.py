@@ -35,11 +35,16 @@ class ProposalKind(StrEnum):
 
 
 class GoalStatus(StrEnum):
-    """A goal's outcome in the documents: decided as one of the two kinds, or not treated."""
+    """A goal's outcome in every document; ``domain.goal_status`` is the one rule that decides it.
+
+    Derived, never stored: decided as one of the two kinds, discussed without a decision (it had
+    proposals or rounds), or not discussed at all.
+    """
 
     AMBITION = "ambitionsniva"  # = ProposalKind.AMBITION
     DIRECTION = "inriktningsmal"  # = ProposalKind.DIRECTION
-    UNDECIDED = "ej_behandlad"
+    DISCUSSED = "behandlad_utan_beslut"
+    NOT_DISCUSSED = "ej_behandlad"
 
 
 class ProposalStatus(StrEnum):

@@ -12,6 +12,7 @@ from .core import N_, DomainError, Line, clean_fields, clean_text, fill, format_
 from .documents import FollowUpRecord, GoalRecord, WorkshopRecord, file_stem
 from .enums import Forecast, GoalStatus, ProposalKind
 from .proposals import PROPOSAL_FIELD_LABELS, proposal_lines
+from .status import GOAL_STATUS_LABELS
 
 FORECAST_LABELS: dict[str, str] = {
     Forecast.MET: N_("Uppfylls"),
@@ -58,7 +59,9 @@ def validate_follow_up(
     has no forecast and no measured value, only the activities carried out.
     """
     if goal_kind is None:
-        raise DomainError(N_("Målet är ej behandlat och kan inte följas upp än."), code="undecided")
+        raise DomainError(
+            N_("Målet har inget förslag till beslut och kan inte följas upp än."), code="undecided"
+        )
     if not isinstance(raw, Mapping):
         raise DomainError(N_("Uppföljningen kunde inte läsas."), code="bad_payload")
     values, errors, params = clean_fields(raw, FOLLOW_UP_LIMITS)
@@ -174,17 +177,17 @@ def _follow_up_item(
     goal: GoalRecord, heading: str, entry: FollowUpRecord | None, _: Any
 ) -> FollowUpItem:
     decision = goal.decision
-    if decision is None:
+    if decision is None:  # discussed without a decision, or not at all: nothing to follow up
         return FollowUpItem(
             heading=heading,
             area=goal.area,
-            status=GoalStatus.UNDECIDED.value,
-            status_text=_("Ej behandlad i dialogen."),
+            status=goal.status.value,
+            status_text=_(GOAL_STATUS_LABELS[goal.status]),
             forecast="",
             forecast_text="",
             lines=[],
         )
-    if decision.kind == ProposalKind.DIRECTION:
+    if goal.status == GoalStatus.DIRECTION:
         activities = entry.activities if entry else ""
         lines = [
             Line(_("Genomförda aktiviteter"), activities or _("Inga aktiviteter registrerade.")),
@@ -195,7 +198,7 @@ def _follow_up_item(
             heading=heading,
             area=goal.area,
             status=GoalStatus.DIRECTION.value,
-            status_text=_("Inriktningsmål — ingen prognos."),
+            status_text=_(GOAL_STATUS_LABELS[GoalStatus.DIRECTION]),
             forecast="",
             forecast_text="",
             lines=lines,
@@ -215,7 +218,7 @@ def _follow_up_item(
         heading=heading,
         area=goal.area,
         status=GoalStatus.AMBITION.value,
-        status_text=_("Ambitionsnivå"),
+        status_text=_(GOAL_STATUS_LABELS[GoalStatus.AMBITION]),
         forecast=forecast,
         forecast_text=_(FORECAST_LABELS[forecast]) if forecast else _("Ingen prognos registrerad."),
         lines=lines,

@@ -27,7 +27,7 @@ PROPOSAL_STATUS_LABELS: dict[str, str] = {
     ProposalStatus.ACTIVE: N_("aktivt"),
     ProposalStatus.HIDDEN: N_("dolt"),
     ProposalStatus.MERGED: N_("sammanslaget"),
-    ProposalStatus.PARKED: N_("parkerat"),
+    ProposalStatus.PARKED: N_("tas vidare"),
 }
 
 # Field name -> maximum length. Kept generous for the officials' prepared drafts.

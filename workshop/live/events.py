@@ -266,7 +266,7 @@ def on_proposal_typing(conn: Connection, payload: dict[str, Any]) -> dict[str, A
 
 @event("parking:draft", roles=("people",))
 def on_parking_draft(conn: Connection, payload: dict[str, Any]) -> dict[str, Any]:
-    """Sent by a phone whose person chose "Skicka till parkeringsplatsen" for a draft left
+    """Sent by a phone whose person chose "Skicka till frågor att ta vidare" for a draft left
     when the facilitator closed proposals; all audiences get new state (the parking lot is
     in the facilitator's snapshot only).
 

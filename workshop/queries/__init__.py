@@ -20,6 +20,7 @@ from .records import (
     follow_up_checkpoints,
     follow_up_records,
     follow_ups,
+    goal_statuses,
     workshop_record,
 )
 from .time_plan import plan_of, ticking_goal_id
@@ -46,6 +47,7 @@ __all__ = [
     "author_text",
     "describe_audit",
     "follow_up_checkpoints",
+    "goal_statuses",
     "follow_up_records",
     "follow_ups",
     "workshop_record",

@@ -197,6 +197,18 @@ def workshop_record(
     )
 
 
+def goal_statuses(workshop: Workshop) -> dict[int, domain.GoalStatus]:
+    """Return each goal's status by id, by the documents' one rule (``domain.goal_status``)."""
+    return {
+        goal.id: domain.goal_status(
+            goal.decision.kind if goal.decision is not None else None,
+            proposals=len(goal.proposals),
+            rounds=len(goal.rounds),
+        )
+        for goal in workshop.goals
+    }
+
+
 def follow_up_checkpoints(workshop: Workshop) -> list[dt.date]:
     """Return the workshop's checkpoints: its follow-up dates plus 31 December."""
     dates = (

@@ -334,7 +334,7 @@ def add_parking(workshop_id: int, text: Any, goal_id: Any = None) -> ParkingItem
     item = ParkingItem(
         workshop_id=workshop.id,
         goal_id=goal.id if goal else None,
-        text=text_input(text, MAX_PARKING, N_("Skriv vad som ska parkeras."), required=True),
+        text=text_input(text, MAX_PARKING, N_("Skriv frågan som ska tas vidare."), required=True),
     )
     db.session.add(item)
     bump(workshop)
@@ -361,7 +361,7 @@ def park_draft(workshop_id: int, goal_id: Any, text: Any, client_id: Any = None)
     goal = goal_in(workshop_id, domain.parse_id(goal_id))
     if workshop.current_goal_id != goal.id:
         raise DomainError(
-            N_("Utkastet gäller ett mål som inte pågår nu. Det kan inte parkeras."),
+            N_("Utkastet gäller ett mål som inte pågår nu. Det kan inte tas vidare."),
             code="wrong_goal",
         )
     if goal.phase not in DRAFT_PARKING_PHASES:

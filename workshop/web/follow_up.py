@@ -34,6 +34,8 @@ def _follow_up_page(
             workshop=workshop,
             checkpoints=checkpoints,
             entries=entries,
+            statuses=queries.goal_statuses(workshop),
+            status_labels=domain.GOAL_STATUS_LABELS,
             forecasts=domain.FORECAST_LABELS,
             limits=domain.FOLLOW_UP_LIMITS,
             kolada_enabled=bool(current_app.config.get("KOLADA_ENABLED")),

@@ -1,4 +1,5 @@
-"""The results: the summary page (the draft decision) and its downloads in every format."""
+"""The results: the summary page (the draft decision), its downloads in every format, and the
+log ("Logg") as its own download."""
 
 from __future__ import annotations
 
@@ -47,4 +48,23 @@ def download(workshop_id: int, ext: str) -> Response:
         body,
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@facilitator.get("/<int:workshop_id>/logg.<ext>")
+@login_required
+def log_download(workshop_id: int, ext: str) -> Response:
+    """The audit trail as its own document (DOCX, PDF or CSV), never inside the decision."""
+    workshop = workshop_or_404(workshop_id)
+    found = documents.LOG_FORMATS.get(ext)
+    if found is None:
+        abort(404)
+    record = queries.workshop_record(workshop, dt.date.today().isoformat(), gettext)
+    log = domain.audit_log_document(record, gettext)
+    body = found.render(log, gettext, str(get_locale() or "sv"))
+    services.audit_now(workshop.id, "log_export", {"format": ext})
+    return Response(
+        body,
+        mimetype=found.mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{found.filename(log, ext)}"'},
     )
