@@ -12,6 +12,7 @@ from flask import Flask, Response, current_app, request, session
 from . import config as config_module
 from . import db as database
 from .extensions import babel, compress, csrf, socketio
+from .resources import resource
 from .sessions import RememberingSessionInterface
 
 COMPRESS_MIMETYPES = [
@@ -82,8 +83,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if os.environ.get("INSTANCE_PATH")
         else None,
         instance_relative_config=True,
-        template_folder="../templates",
-        static_folder="../static",
+        template_folder=str(resource("templates")),
+        static_folder=str(resource("static")),
     )
     instance = Path(app.instance_path)
     # Owner-only when created here: it holds the database and the secret key.

@@ -11,8 +11,9 @@ from flask import Flask, current_app
 from flask_migrate import Migrate
 
 from .extensions import db
+from .resources import resource
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = resource("migrations")
 # The first migration: the schema that ``db.create_all()`` made before there were migrations.
 BASELINE = "0001"
 
