@@ -10,6 +10,7 @@ gevent patches the standard library.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from importlib import metadata
 from pathlib import Path
@@ -26,6 +27,7 @@ def resource(name: str) -> Path:
     return installed if installed.exists() else CHECKOUT / name
 
 
+@functools.cache
 def version() -> str:
     """The installed distribution's version; in a checkout run without installing, the one in
     ``pyproject.toml``; ``0+unknown`` when neither says."""

@@ -10,7 +10,7 @@ import qrcode.image.svg
 import sqlalchemy as sa
 from flask import Response, abort, current_app, redirect, render_template, request, session, url_for
 
-from .. import domain, services
+from .. import domain, resources, services
 from ..domain import DomainError, WorkshopStatus
 from ..extensions import db
 from ..models import Workshop
@@ -37,11 +37,13 @@ def index_join() -> Any:
 
 @main.get("/healthz")
 def healthz() -> tuple[dict[str, Any], int]:
+    """Liveness: the process answers and reaches its database; ``/readyz`` checks all parts."""
+    version = resources.version()
     try:
         db.session.execute(sa.text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any database failure means "not healthy"
-        return {"status": "error", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}, 200
+        return {"status": "error", "database": "unreachable", "version": version}, 503
+    return {"status": "ok", "database": "ok", "version": version}, 200
 
 
 @main.get("/sprak/<code>")
