@@ -10,7 +10,7 @@ import qrcode.image.svg
 import sqlalchemy as sa
 from flask import Response, abort, current_app, redirect, render_template, request, session, url_for
 
-from .. import domain, resources, services
+from .. import domain, health, resources, services
 from ..domain import DomainError, WorkshopStatus
 from ..extensions import db
 from ..models import Workshop
@@ -44,6 +44,15 @@ def healthz() -> tuple[dict[str, Any], int]:
     except Exception:  # noqa: BLE001 - any database failure means "not healthy"
         return {"status": "error", "database": "unreachable", "version": version}, 503
     return {"status": "ok", "database": "ok", "version": version}, 200
+
+
+@main.get("/readyz")
+def readyz() -> tuple[dict[str, Any], int]:
+    """Readiness: 200 when the database and (with ``REDIS_URL``) Redis answer, else 503 naming
+    the parts that do not."""
+    checked, failing = health.readiness(current_app.config)
+    body = {"ok": not failing, "checked": checked, "failing": failing}
+    return {**body, "version": resources.version()}, 503 if failing else 200
 
 
 @main.get("/sprak/<code>")
