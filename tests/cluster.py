@@ -122,6 +122,38 @@ def redis_binary() -> str:
     return shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
+def redis_command(port: int, folder: Path) -> list[str]:
+    """A redis-server on 127.0.0.1:``port`` keeping nothing on disk (its folder: ``folder``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        redis_binary(),
+        "--bind", "127.0.0.1",
+        "--port", str(port),
+        "--dir", str(folder),
+        "--save", "",
+        "--appendonly", "no",
+        "--daemonize", "no",
+        "--protected-mode", "yes",
+    ]  # fmt: skip
+
+
+def wait_redis(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    """Wait until the redis-server ``process`` answers PING (20 s at most)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(log.read_text(errors="replace"))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
+                probe.sendall(b"PING\r\n")
+                if probe.recv(16).startswith(b"+PONG"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError("redis-server did not answer in 20 s")
+
+
 def http(source: str | None = None) -> requests.Session:
     """A requests session (never through a proxy), optionally from a source address."""
     session = requests.Session()
@@ -225,21 +257,10 @@ class Cluster:
 
     def _start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / "redis").mkdir(exist_ok=True)
         self.redis = self._spawn(
-            [
-                redis_binary(),
-                "--bind", "127.0.0.1",
-                "--port", str(self.redis_port),
-                "--dir", str(self.folder / "redis"),
-                "--save", "",
-                "--appendonly", "no",
-                "--daemonize", "no",
-                "--protected-mode", "yes",
-            ],
-            self.folder / "redis.log",
-        )  # fmt: skip
-        self._wait_redis()
+            redis_command(self.redis_port, self.folder / "redis"), self.folder / "redis.log"
+        )
+        wait_redis(self.redis, self.redis_port, self.folder / "redis.log")
         # The first worker creates the database and the "KS mål 2019" dialogue; the others
         # start once it answers, so two workers never create them at the same time.
         for n, port in enumerate(self.ports):
@@ -272,22 +293,6 @@ class Cluster:
             self.folder / "nginx.log",
         )
         wait_http(f"{self.url}/healthz", self.nginx, self.folder / "nginx-error.log")
-
-    def _wait_redis(self) -> None:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            assert self.redis is not None
-            if self.redis.poll() is not None:
-                raise RuntimeError((self.folder / "redis.log").read_text(errors="replace"))
-            try:
-                with socket.create_connection(("127.0.0.1", self.redis_port), timeout=1) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not answer in 20 s")
 
     def banner(self) -> tuple[int, str]:
         """The workshop id and join code the first worker printed."""

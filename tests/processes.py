@@ -46,13 +46,21 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def start_run_py(env: dict[str, str], log: Path, url: str) -> subprocess.Popen[bytes]:
-    """Start ``python run.py`` as the README does, its output appended to ``log``; return once
-    ``url``/healthz answers ok (fail with the output if it exits or takes START_TIMEOUT)."""
+def start_run_py(
+    env: dict[str, str],
+    log: Path,
+    url: str,
+    *,
+    command: list[str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start ``python run.py`` as the README does (or ``command`` in ``cwd``), its output
+    appended to ``log``; return once ``url``/healthz answers ok (fail with the output if it
+    exits or takes START_TIMEOUT)."""
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "run.py"],
-            cwd=REPO,
+            command or [sys.executable, "run.py"],
+            cwd=cwd or REPO,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=out,

@@ -75,6 +75,7 @@ ROUTES = [
     Route("main.index", "GET", "/", everyone(OK)),
     Route("main.index_join", "POST", "/", everyone(to("/j/{code}")), {"code": "{code}"}),
     Route("main.healthz", "GET", "/healthz", everyone(OK)),
+    Route("main.readyz", "GET", "/readyz", everyone(OK)),
     Route("main.set_language", "GET", "/sprak/en", everyone(to("/"))),
     Route("main.accessibility", "GET", "/tillganglighet", everyone(OK)),
     Route("main.privacy", "GET", "/integritet", everyone(OK)),

@@ -33,11 +33,22 @@ PHONES = 6
 
 
 class Server:
-    """``python run.py`` on a free port, with a temporary instance folder and database."""
+    """``python run.py`` on a free port, with a temporary instance folder and database.
+
+    ``command`` and ``cwd`` start another server the same way (``tests/test_wheel.py``: the
+    installed ``malverkstad serve`` from a folder outside the checkout).
+    """
 
     def __init__(
-        self, instance: Path, database_url: str, env: dict[str, str] | None = None
+        self,
+        instance: Path,
+        database_url: str,
+        env: dict[str, str] | None = None,
+        *,
+        command: list[str] | None = None,
+        cwd: Path | None = None,
     ) -> None:
+        self.command, self.cwd = command, cwd
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_url = database_url
@@ -57,7 +68,9 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = start_run_py(self.env, self.log, self.url)
+        self.process = start_run_py(
+            self.env, self.log, self.url, command=self.command, cwd=self.cwd
+        )
 
     def kill(self) -> None:
         assert self.process is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from importlib import metadata
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from flask.testing import FlaskClient
 from workshop import domain
 from workshop.extensions import db
 from workshop.models import Facilitator, Workshop
+from workshop.resources import version
 
 from .conftest import PASSWORD, AuthActions, alerts
 
@@ -173,11 +175,17 @@ def test_logout_ends_the_session(client: FlaskClient, auth: AuthActions) -> None
 
 
 def test_healthz(client: FlaskClient) -> None:
-    """Report the app and its database as healthy in JSON."""
+    """Report the app and its database as healthy in JSON, with the version."""
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.is_json
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "version": version()}
+
+
+def test_the_footer_shows_the_version(client: FlaskClient) -> None:
+    assert version() == metadata.version("malverkstad")  # the distribution's metadata
+    page = client.get("/").get_data(as_text=True)
+    assert f'<li class="footer-version">Målverkstad {version()}</li>' in page
 
 
 # --- Creating a workshop --------------------------------------------------------------------

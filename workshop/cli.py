@@ -1,12 +1,32 @@
-"""The Flask CLI commands (``flask --app workshop <command>``)."""
+"""The app's commands (``flask --app workshop <command>``, ``malverkstad <command>``)."""
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
 
 import click
 from flask import Flask
 
 from . import services
+from .app import start
 from .domain import DomainError
+
+
+def starting(app: Flask) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Start the app (migrate, purge) before the command runs: the command line loaded it
+    without starting, in case it only listed the commands (``app.listing_commands``)."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(command)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            start(app)
+            return command(*args, **kwargs)
+
+        return run
+
+    return decorate
 
 
 def register_commands(app: Flask) -> None:
@@ -15,6 +35,7 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("create-facilitator")
     @click.argument("username")
     @click.password_option()
+    @starting(app)
     def create_facilitator(username: str, password: str) -> None:
         """Add a facilitator account."""
         try:
@@ -26,6 +47,7 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("purge")
     @click.option("--days", type=int, default=None, help="Override RETENTION_DAYS.")
+    @starting(app)
     def purge(days: int | None) -> None:
         """Erase participant data of workshops older than RETENTION_DAYS."""
         limit = days if days is not None else int(app.config["RETENTION_DAYS"])
@@ -33,6 +55,7 @@ def register_commands(app: Flask) -> None:
         click.echo(f"Gallrade deltagaruppgifter i {len(erased)} dialoger äldre än {limit} dagar.")
 
     @app.cli.command("create-ks2019")
+    @starting(app)
     def create_ks2019() -> None:
         """Create a new workshop from the built-in "KS mål 2019" template."""
         workshop = services.create_from_template()

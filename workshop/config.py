@@ -53,11 +53,14 @@ def secret_key(instance_path: Path) -> str:
 
 
 def from_environment(instance_path: Path) -> dict[str, Any]:
+    """The configuration from the environment; reads and writes nothing on disk."""
     port = int(os.environ.get("PORT", "5000"))
     host = os.environ.get("HOST", "0.0.0.0")
     public = os.environ.get("PUBLIC_URL") or f"http://{lan_address()}:{port}"
     return {
-        "SECRET_KEY": secret_key(instance_path),
+        # Unset: generated into the instance folder when the app starts (``app.start``), not
+        # when a command line only loads the app to list its commands.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
         or f"sqlite:///{instance_path / 'malverkstad.db'}",
         # Never write SQL parameters (ballots, tokens) to a log or an error message.

@@ -11,8 +11,9 @@ from flask import Flask, current_app
 from flask_migrate import Migrate
 
 from .extensions import db
+from .resources import resource
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = resource("migrations")
 # The first migration: the schema that ``db.create_all()`` made before there were migrations.
 BASELINE = "0001"
 
@@ -83,23 +84,48 @@ def create_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
-def prepare_database(app: Flask) -> None:
-    """Set SQLite's pragmas on every connection and migrate unless told not to (app context)."""
-    if db.engine.dialect.name == "sqlite":
-        if db.engine.url.database and db.engine.url.database != ":memory:":
-            create_private_file(Path(db.engine.url.database))
-        synchronous = str(app.config.get("SQLITE_SYNCHRONOUS") or "NORMAL").upper()
-        if synchronous not in ("NORMAL", "FULL", "EXTRA"):
-            raise ValueError(f"SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA: {synchronous}")
-        sa.event.listen(
-            db.engine,
-            "connect",
-            lambda connection, record: _sqlite_pragmas(connection, record, synchronous),
-        )
-        db.engine.dispose()
+def configure_engine(app: Flask) -> None:
+    """Set SQLite's pragmas on every connection, and create its file owner-only (app context).
+
+    The file (and its folder, owner-only too) is made just before the first connection, by
+    whatever connects first (the start, or ``db upgrade`` on a fresh instance), never earlier:
+    loading the app for ``--help`` creates nothing.
+    """
+    if db.engine.dialect.name != "sqlite":
+        return
+    synchronous = str(app.config.get("SQLITE_SYNCHRONOUS") or "NORMAL").upper()
+    if synchronous not in ("NORMAL", "FULL", "EXTRA"):
+        raise ValueError(f"SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA: {synchronous}")
+    database = db.engine.url.database
+    if database and database != ":memory:":
+        path = Path(database)
+
+        def create_file(*_args: Any) -> None:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            create_private_file(path)
+
+        sa.event.listen(db.engine, "do_connect", create_file)
+    sa.event.listen(
+        db.engine,
+        "connect",
+        lambda connection, record: _sqlite_pragmas(connection, record, synchronous),
+    )
+    db.engine.dispose()
+
+
+def migrate_on_start(app: Flask) -> None:
+    """Upgrade the database to the newest migration unless told not to (app context)."""
     # MIGRATE_ON_START=0: upgrades only by `flask --app workshop db upgrade`, by the operator.
     if app.config.get("MIGRATE_ON_START", os.environ.get("MIGRATE_ON_START", "1") != "0"):
         migrate_database()
+
+
+def schema_is_current() -> bool:
+    """Whether the database is at the newest migration (app context); False when it is empty."""
+    from alembic.runtime.migration import MigrationContext
+
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() == schema_head()
 
 
 def alembic_config(connection: sa.Connection | None = None) -> Any:

@@ -1,4 +1,5 @@
-"""The HTTP servers ``run.py`` starts, with an access log that never shows an Engine.IO sid.
+"""``malverkstad serve`` (and ``run.py``): the banner, the first facilitator and the KS mål 2019
+dialogue, then the HTTP server, with an access log that never shows an Engine.IO sid.
 
 A polling request carries its Engine.IO session id in the query (``/socket.io/?...&sid=...``);
 whoever holds that id can send and receive as that socket until it closes, so the access log
@@ -9,12 +10,18 @@ log filter doing the same on its request lines.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import sys
 from typing import Any
 
+import qrcode
 from flask import Flask
+
+from . import queries, services
+from .extensions import socketio
+from .models import Workshop
 
 SID = re.compile(r"([?&]sid=)[^&\s\"']*")
 
@@ -61,3 +68,58 @@ def serve_gevent(app: Flask, host: str, port: int, *, access_log: bool = True) -
     log: Any = sys.stdout if access_log else None
     server = pywsgi.WSGIServer((host, port), app, handler_class=RedactingHandler, log=log)
     server.serve_forever()
+
+
+def banner(app: Flask, workshop: Workshop, password: str | None) -> str:
+    """Describe where to go, for the facilitator and for the phones."""
+    public = app.config["PUBLIC_URL"]
+    join = f"{public}/j/{workshop.join_code}"
+    user = app.config["FACILITATOR_USERNAME"]
+    if password:
+        login = f"användarnamn {user}, lösenord {password}  (visas bara den här gången)"
+    elif app.config["FACILITATOR_PASSWORD"]:
+        login = f"användarnamn {user}, lösenordet i FACILITATOR_PASSWORD"
+    else:
+        login = (
+            f"användarnamn {user}, lösenordet som skrevs ut vid första starten "
+            "(eller starta med FACILITATOR_PASSWORD=... för att sätta ett nytt)"
+        )
+    qr = qrcode.QRCode(border=1)
+    qr.add_data(join)
+    art = io.StringIO()
+    qr.print_ascii(out=art, invert=True)
+    return "\n".join(
+        [
+            "",
+            "Målverkstad är igång.",
+            f"  Samtalsledare: {public}/login",
+            f"    Logga in med {login}.",
+            f"    Konsol för {workshop.title}: {public}/f/{workshop.id}",
+            f"    Presentationsvy (projektor): {public}/f/{workshop.id}/skarm",
+            f"  Deltagare går med på telefonen: {join}  (kod {workshop.join_code})",
+            art.getvalue(),
+        ]
+    )
+
+
+def serve(app: Flask) -> None:
+    """Ensure the first facilitator and the KS mål 2019 dialogue, print the banner, serve.
+
+    ``ASYNC_MODE=gevent``: gevent's WSGI server (the caller has patched the standard library
+    first, ``workshop.main``); otherwise Werkzeug with simple-websocket.
+    """
+    with app.app_context():
+        password = services.ensure_first_facilitator(
+            app.config["FACILITATOR_USERNAME"], app.config["FACILITATOR_PASSWORD"]
+        )
+        workshop = (
+            next((w for w in queries.list_workshops() if w.dnr == "KS 2018/109"), None)
+            or services.create_from_template()
+        )
+        print(banner(app, workshop, password), flush=True)
+    host, port = app.config["HOST"], app.config["PORT"]
+    if app.config["ASYNC_MODE"] == "gevent":
+        serve_gevent(app, host, port, access_log=app.config["ACCESS_LOG"])
+    else:
+        redact_werkzeug_log()
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)

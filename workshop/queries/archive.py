@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,12 +16,13 @@ from ..models import (
     db,
     utcnow,
 )
+from ..resources import resource
 from .records import audit_log, follow_ups
 
 ARCHIVE_VERSION = 1
 
 
-ARCHIVE_SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "archive-schema.json"
+ARCHIVE_SCHEMA = resource("docs/archive-schema.json")
 
 
 def iso(value: dt.datetime | None) -> str | None:

@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 
 from .. import domain
 from ..domain.enums import ENUMS, enum_values
+from ..resources import version
 from ..sessions import current_facilitator
 from . import auth, dialogues, follow_up, public, results, room  # noqa: F401 - adds the routes
 from .common import BLUEPRINTS
@@ -34,7 +35,7 @@ def register_blueprints(app: Flask) -> None:
 
     # The enums by class name (``Phase.VOTING``), so templates compare with them, not with
     # literals; globals rather than a context processor, so imported macros see them too.
-    app.jinja_env.globals.update(ENUMS, enums=ENUM_VALUES)
+    app.jinja_env.globals.update(ENUMS, enums=ENUM_VALUES, app_version=version())
 
     @app.context_processor
     def inject() -> dict[str, Any]:

@@ -10,7 +10,7 @@ import qrcode.image.svg
 import sqlalchemy as sa
 from flask import Response, abort, current_app, redirect, render_template, request, session, url_for
 
-from .. import domain, services
+from .. import domain, health, resources, services
 from ..domain import DomainError, WorkshopStatus
 from ..extensions import db
 from ..models import Workshop
@@ -37,11 +37,22 @@ def index_join() -> Any:
 
 @main.get("/healthz")
 def healthz() -> tuple[dict[str, Any], int]:
+    """Liveness: the process answers and reaches its database; ``/readyz`` checks all parts."""
+    version = resources.version()
     try:
         db.session.execute(sa.text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any database failure means "not healthy"
-        return {"status": "error", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}, 200
+        return {"status": "error", "database": "unreachable", "version": version}, 503
+    return {"status": "ok", "database": "ok", "version": version}, 200
+
+
+@main.get("/readyz")
+def readyz() -> tuple[dict[str, Any], int]:
+    """Readiness: 200 when the database and (with ``REDIS_URL``) Redis answer, else 503 naming
+    the parts that do not."""
+    checked, failing = health.readiness(current_app.config)
+    body = {"ok": not failing, "checked": checked, "failing": failing}
+    return {**body, "version": resources.version()}, 503 if failing else 200
 
 
 @main.get("/sprak/<code>")

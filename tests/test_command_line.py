@@ -1,0 +1,103 @@
+"""The command line: help creates nothing, and an operator migrates an empty database himself.
+
+Each command runs as ``flask --app workshop`` or ``python -m workshop`` (the ``malverkstad``
+group) in a temporary working directory, on this checkout's code.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from workshop import create_app
+from workshop.db import schema_is_current
+
+from .conftest import Databases
+
+REPO = Path(__file__).resolve().parents[1]
+FLASK = [sys.executable, "-m", "flask", "--app", "workshop"]
+MALVERKSTAD = [sys.executable, "-m", "workshop"]
+
+
+def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run a command with this checkout first on the path and nothing of the caller's set-up."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
+    result = subprocess.run(
+        args,
+        cwd=cwd,
+        env={**clean, "PYTHONPATH": str(REPO), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [*FLASK, "--help"],
+        [*FLASK, "purge", "--help"],
+        [*FLASK, "db", "upgrade", "--help"],
+        [*MALVERKSTAD, "serve", "--help"],
+        [*MALVERKSTAD, "--version"],
+    ],
+    ids=lambda args: " ".join(["flask" if "flask" in args else "malverkstad", *args[-2:]]),
+)
+def test_help_creates_nothing(tmp_path: Path, args: list[str]) -> None:
+    instance = tmp_path / "instance"
+    result = run(args, tmp_path, INSTANCE_PATH=str(instance))
+    assert "Usage:" in result.stdout or "Målverkstad, version" in result.stdout
+    assert "Traceback" not in result.stderr
+    # No instance folder, no SQLite database, no secret key: nothing at all.
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_malverkstad_group_lists_serve_and_the_app_commands(tmp_path: Path) -> None:
+    listed = run([*MALVERKSTAD, "--help"], tmp_path, INSTANCE_PATH=str(tmp_path / "i")).stdout
+    for command in ("serve", "db", "create-facilitator", "purge", "create-ks2019", "shell"):
+        assert f"  {command} " in listed
+    assert "  run " not in listed  # Flask's development server: `serve` is the way to serve
+    assert list(tmp_path.iterdir()) == []  # listing loaded the app, which created nothing
+
+
+@pytest.mark.parametrize("command", [FLASK, MALVERKSTAD], ids=["flask", "malverkstad"])
+def test_operator_upgrades_an_empty_database_with_migrate_on_start_off(
+    tmp_path: Path, databases: Databases, command: list[str]
+) -> None:
+    url = databases.new(tmp_path, migrated=False)
+    try:
+        env = {
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": url,
+            "MIGRATE_ON_START": "0",
+            "RETENTION_DAYS": "90",  # the purge at start must wait for the schema
+        }
+        run([*command, "db", "upgrade"], tmp_path, **env)
+        current = run([*command, "db", "current"], tmp_path, **env)
+        assert "(head)" in current.stdout
+        purged = run([*command, "purge"], tmp_path, **env)
+        assert "Gallrade deltagaruppgifter i 0 dialoger" in purged.stdout
+    finally:
+        databases.drop(url)
+
+
+def test_an_app_on_an_empty_database_without_migrating_skips_the_purge(
+    tmp_path: Path, databases: Databases
+) -> None:
+    url = databases.new(tmp_path, migrated=False)
+    try:
+        app: Flask = create_app(
+            {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "MIGRATE_ON_START": False}
+        )
+        assert app.config["RETENTION_DAYS"] == 90
+        with app.app_context():
+            assert not schema_is_current()
+    finally:
+        databases.drop(url)

@@ -1,0 +1,5 @@
+"""``python -m workshop …``: the ``malverkstad`` command."""
+
+from .main import main
+
+main()
