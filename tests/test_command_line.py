@@ -7,17 +7,21 @@ group) in a temporary working directory, on this checkout's code.
 from __future__ import annotations
 
 import os
+import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 
-from workshop import create_app
+from workshop import create_app, serving
 from workshop.db import schema_is_current
 
 from .conftest import Databases
+from .processes import free_port, start_run_py, stop_process
 
 REPO = Path(__file__).resolve().parents[1]
 FLASK = [sys.executable, "-m", "flask", "--app", "workshop"]
@@ -101,3 +105,49 @@ def test_an_app_on_an_empty_database_without_migrating_skips_the_purge(
             assert not schema_is_current()
     finally:
         databases.drop(url)
+
+
+def test_a_generated_first_password_goes_to_an_owner_only_file_not_into_the_log(
+    tmp_path: Path,
+) -> None:
+    """Started as a service is (its output a file, not a terminal), the server writes the first
+    password to a file only its owner can read and names that file; the log has neither the
+    password nor the QR code's art, and the password in the file logs in."""
+    instance = tmp_path / "instance"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    clean = {k: v for k, v in os.environ.items() if k not in ("FACILITATOR_PASSWORD", "SECRET_KEY")}
+    env = {
+        **clean,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'service.db'}",
+        "INSTANCE_PATH": str(instance),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "PUBLIC_URL": url,
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = tmp_path / "journal.log"
+    process = start_run_py(env, log, url)
+    try:
+        password_file = instance / serving.PASSWORD_FILE
+        password = password_file.read_text().strip()
+        assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+        output = log.read_text()
+        assert password not in output
+        assert f"lösenordet i {password_file}" in output
+        assert "█" not in output and "▀" not in output  # no QR art in a journal
+        assert re.search(r"\(kod [A-Z0-9]{6}\)", output)  # the join code is still there
+
+        session = requests.Session()
+        session.trust_env = False  # loopback only
+        page = session.get(f"{url}/login", timeout=10).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        response = session.post(
+            f"{url}/login",
+            data={"username": "samtalsledare", "password": password, "csrf_token": token},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert response.status_code == 302 and "/login" not in response.headers["Location"]
+    finally:
+        stop_process(process)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import qrcode
@@ -24,6 +26,8 @@ from .extensions import socketio
 from .models import Workshop
 
 SID = re.compile(r"([?&]sid=)[^&\s\"']*")
+# Where a generated first password goes when the output is not a terminal (a journal, a file).
+PASSWORD_FILE = "forsta-losenordet.txt"
 
 
 def redact_sid(text: str) -> str:
@@ -70,12 +74,40 @@ def serve_gevent(app: Flask, host: str, port: int, *, access_log: bool = True) -
     server.serve_forever()
 
 
-def banner(app: Flask, workshop: Workshop, password: str | None) -> str:
-    """Describe where to go, for the facilitator and for the phones."""
+def write_password_file(instance: Path, password: str) -> Path:
+    """Write a generated first password to a file only its owner can read (0600, created
+    anew: an existing file is replaced, never widened); return its path."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / PASSWORD_FILE
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(password + "\n")
+    return path
+
+
+def banner(
+    app: Flask,
+    workshop: Workshop,
+    password: str | None,
+    *,
+    terminal: bool = True,
+    password_file: Path | None = None,
+) -> str:
+    """Describe where to go, for the facilitator and for the phones.
+
+    Not on a terminal (``terminal=False``: a service's journal, a log file) the banner holds
+    neither a generated password (it names ``password_file`` instead) nor the QR code's art.
+    """
     public = app.config["PUBLIC_URL"]
     join = f"{public}/j/{workshop.join_code}"
     user = app.config["FACILITATOR_USERNAME"]
-    if password:
+    if password and password_file is not None:
+        login = (
+            f"användarnamn {user}, lösenordet i {password_file} (bara läsbar för ägaren; "
+            "radera filen när du har loggat in)"
+        )
+    elif password:
         login = f"användarnamn {user}, lösenord {password}  (visas bara den här gången)"
     elif app.config["FACILITATOR_PASSWORD"]:
         login = f"användarnamn {user}, lösenordet i FACILITATOR_PASSWORD"
@@ -84,10 +116,11 @@ def banner(app: Flask, workshop: Workshop, password: str | None) -> str:
             f"användarnamn {user}, lösenordet som skrevs ut vid första starten "
             "(eller starta med FACILITATOR_PASSWORD=... för att sätta ett nytt)"
         )
-    qr = qrcode.QRCode(border=1)
-    qr.add_data(join)
     art = io.StringIO()
-    qr.print_ascii(out=art, invert=True)
+    if terminal:
+        qr = qrcode.QRCode(border=1)
+        qr.add_data(join)
+        qr.print_ascii(out=art, invert=True)
     return "\n".join(
         [
             "",
@@ -116,7 +149,13 @@ def serve(app: Flask) -> None:
             next((w for w in queries.list_workshops() if w.dnr == "KS 2018/109"), None)
             or services.create_from_template()
         )
-        print(banner(app, workshop, password), flush=True)
+        # A journal or log file is read by more people than the one starting the server.
+        terminal = sys.stdout.isatty()
+        password_file = None
+        if password and not terminal:
+            password_file = write_password_file(Path(app.instance_path), password)
+        text = banner(app, workshop, password, terminal=terminal, password_file=password_file)
+        print(text, flush=True)
     host, port = app.config["HOST"], app.config["PORT"]
     if app.config["ASYNC_MODE"] == "gevent":
         serve_gevent(app, host, port, access_log=app.config["ACCESS_LOG"])
