@@ -83,6 +83,18 @@ def test_operator_upgrades_an_empty_database_with_migrate_on_start_off(
             "MIGRATE_ON_START": "0",
             "RETENTION_DAYS": "90",  # the purge at start must wait for the schema
         }
+        # Before the upgrade a command that needs the schema says what to run, in one line.
+        early = subprocess.run(
+            [*command, "purge"],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(REPO), **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert early.returncode == 1
+        assert "Kör först: malverkstad db upgrade" in early.stderr
+        assert "Traceback" not in early.stderr + early.stdout
         run([*command, "db", "upgrade"], tmp_path, **env)
         current = run([*command, "db", "current"], tmp_path, **env)
         assert "(head)" in current.stdout

@@ -11,17 +11,26 @@ from flask import Flask
 
 from . import services
 from .app import start
+from .db import schema_is_current
 from .domain import DomainError
+
+NOT_MIGRATED = (
+    "Databasen har inte det senaste schemat. Kör först: malverkstad db upgrade "
+    "(eller flask --app workshop db upgrade), eller starta med MIGRATE_ON_START=1."
+)
 
 
 def starting(app: Flask) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Start the app (migrate, purge) before the command runs: the command line loaded it
-    without starting, in case it only listed the commands (``app.listing_commands``)."""
+    without starting, in case it only listed the commands (``app.listing_commands``). On a
+    database not at the newest migration the command stops with one line saying what to run."""
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(command)
         def run(*args: Any, **kwargs: Any) -> Any:
             start(app)
+            if not schema_is_current():  # MIGRATE_ON_START=0 and not upgraded yet
+                raise click.ClickException(NOT_MIGRATED)
             return command(*args, **kwargs)
 
         return run
