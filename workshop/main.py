@@ -54,7 +54,10 @@ def command_group() -> click.Group:
     # Flask's development server (`run`) is left out: `serve` is the one way to serve here.
     group = FlaskGroup(
         name="malverkstad",
-        help="Målverkstad: dialogue tool for ambition levels.",
+        help=(
+            "Målverkstad: dialogverktyg för ambitionsnivåer. "
+            "Starta servern med 'malverkstad serve'."
+        ),
         create_app=create_app,
         add_default_commands=False,
         add_version_option=False,
