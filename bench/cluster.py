@@ -6,13 +6,13 @@
 The same measurements as ``bench/load.py`` (whose client processes, log-in, vote set-up and
 database check it reuses), against the multi-worker set-up of ``tests/cluster.py``: Debian's
 redis-server, ``--workers-server`` × ``python run.py`` (ASYNC_MODE=gevent, REDIS_URL set, one
-SQLite file in WAL mode) and nginx with the site of docs/deploy.md in front. With one worker the
-message queue and the shared state in Redis are still on, so the first row is the cost of
-clustering itself, to compare with bench/load.py's gevent row.
+SQLite file in WAL mode) and nginx with the shipped site (deploy/nginx.conf) in front. With one
+worker the message queue and the shared state in Redis are still on, so the first row is the
+cost of clustering itself, to compare with bench/load.py's gevent row.
 
 Every benchmark client comes from 127.0.0.1, and nginx's ``ip_hash`` would send them all to one
 worker; they use WebSocket only (one TCP connection each, sticky by nature), so here nginx
-balances round robin (``ip_hash`` dropped from the guide's upstream), which spreads them as
+balances round robin (``ip_hash`` dropped from the shipped upstream), which spreads them as
 ip_hash spreads phones from many addresses. RSS (peak, sampled every 0.1 s) and CPU are summed
 over the server workers; nginx and redis-server are reported apart. After the saturation the
 facilitator reveals, and the table gives reveal → 50/95/100 % of the phones and the presenter,

@@ -2,10 +2,9 @@
 
 Used by ``tests/test_cluster.py`` and ``bench/cluster.py``. Every process gets its config and
 data in one temporary folder and free loopback ports; ``Cluster.stop()`` ends them all (also when
-starting failed half-way). The nginx site is the one in ``docs/deploy.md`` (the block between
-``# --- site`` and ``# --- end``): the upstream's servers, the listen address and the TLS lines
-are substituted, everything else (``ip_hash``, the WebSocket upgrade, timeouts, buffering,
-forwarded headers) is used as the guide prints it.
+starting failed half-way). The nginx site is the shipped ``deploy/nginx.conf``: the upstream's
+servers, the listen address and the TLS lines are substituted, everything else (``ip_hash``,
+the WebSocket upgrade, timeouts, buffering, forwarded headers) is used as it ships.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from typing import Any
 import requests
 
 REPO = Path(__file__).resolve().parents[1]
-GUIDE = REPO / "docs" / "deploy.md"
+SITE = REPO / "deploy" / "nginx.conf"
 PASSWORD = "kluster-lösenord-4"
 SECRET = "cluster-secret-shared-by-all-workers"
 
@@ -45,15 +44,9 @@ def free_ports(count: int) -> list[int]:
             probe.close()
 
 
-def guide_site() -> str:
-    """The nginx site configuration printed in docs/deploy.md."""
-    text = GUIDE.read_text()
-    match = re.search(r"```nginx\n(# --- site.*?# --- end\n)```", text, re.S)
-    if match is None:
-        raise AssertionError(
-            "docs/deploy.md has no ```nginx block from '# --- site' to '# --- end'"
-        )
-    return match.group(1)
+def shipped_site() -> str:
+    """The nginx site configuration that ships in deploy/nginx.conf."""
+    return SITE.read_text()
 
 
 def site_for(
@@ -63,15 +56,15 @@ def site_for(
     tls: tuple[Path, Path] | None = None,
     balance: str | None = None,
 ) -> str:
-    """The guide's site with these worker ports, listening on ``listen`` (plain or TLS).
+    """The shipped site with these worker ports, listening on ``listen`` (plain or TLS).
 
     ``balance`` replaces ``ip_hash;`` (e.g. ``""`` for round robin, when every client comes
     from 127.0.0.1 and uses WebSocket only, which needs no stickiness).
     """
-    site = guide_site()
+    site = shipped_site()
     servers = "".join(f"    server 127.0.0.1:{port};\n" for port in workers)
     site, n = re.subn(r"(    server 127\.0\.0\.1:\d+[^\n]*\n)+", servers, site, count=1)
-    assert n == 1, "the guide's upstream lists no 127.0.0.1 servers"
+    assert n == 1, "deploy/nginx.conf's upstream lists no 127.0.0.1 servers"
     if balance is not None:
         site = site.replace("    ip_hash;\n", f"    {balance}\n" if balance else "")
     # The port-80 server only redirects to https.

@@ -2,8 +2,8 @@
 
 ``tests/cluster.py`` starts Debian's redis-server, three ``python run.py`` gevent workers on one
 database of the suite's backend (a SQLite file, or PostgreSQL with ``--database=postgresql``;
-``PUSH_INTERVAL`` 0.25 s) and nginx with the site from docs/deploy.md, all on 127.0.0.1. Every
-client here talks to nginx only.
+``PUSH_INTERVAL`` 0.25 s) and nginx with the shipped site (deploy/nginx.conf), all on 127.0.0.1.
+Every client here talks to nginx only.
 
 Where a client lands: nginx's ``ip_hash`` hashes the first three bytes of the client's IPv4
 address, so every client from 127.0.0.1 would reach the same worker. Linux routes all of
@@ -36,14 +36,11 @@ import socketio
 
 from .builders import emit_ack
 from .cluster import (
-    GUIDE,
     PASSWORD,
     Cluster,
     http,
     nginx_binary,
-    nginx_conf,
     redis_binary,
-    site_for,
 )
 from .conftest import apply_count
 
@@ -51,6 +48,7 @@ pytestmark = pytest.mark.skipif(
     not (os.path.exists(redis_binary()) and os.path.exists(nginx_binary())),
     reason="needs Debian's redis-server and nginx (scripts/test.sh installs them)",
 )
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "deploy.md"
 INTERVAL = 0.25
 HEARTBEAT = 0.5  # seconds: a killed worker's sockets are forgotten after ~3 of these
 
@@ -409,27 +407,6 @@ def test_presence_survives_a_redis_flush_and_forgets_a_killed_worker(
         "the killed worker's phone to be forgotten",
         timeout=10 * HEARTBEAT + 5,
     )
-
-
-def test_guide_nginx_config_passes_nginx_t(tmp_path: Path) -> None:
-    """The site in docs/deploy.md, with TLS, is valid for Debian's nginx."""
-    if shutil.which("openssl") is None:
-        pytest.skip("needs openssl to make a certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=dialog.example.se", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    site = site_for([8001, 8002], listen="127.0.0.1:8443", tls=(cert, key))
-    assert "ip_hash;" in site and "proxy_set_header Upgrade $http_upgrade;" in site
-    conf = nginx_conf(tmp_path, site)
-    check = subprocess.run(
-        [nginx_binary(), "-t", "-c", str(conf), "-p", str(tmp_path), "-e", str(tmp_path / "e.log")],
-        capture_output=True,
-        text=True,
-    )
-    assert check.returncode == 0, check.stderr
 
 
 def test_guide_systemd_unit_verifies(tmp_path: Path) -> None:
