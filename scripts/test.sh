@@ -6,11 +6,11 @@ source scripts/_venv.sh
 # chromium for the browser tests, cairo to rasterise the QR code's SVG for the decoder,
 # pango for WeasyPrint's PDF export, LibreOffice to prove the DOCX exports open, PostgreSQL's
 # server for the second run, redis-server and nginx for the multi-worker test (the tests start
-# their own in a temporary folder), openssl for the deploy files' checks
-# (tests/test_deploy_files.py).
+# their own in a temporary folder), systemd's systemd-analyze and openssl for the deploy files'
+# checks (tests/test_deploy_files.py).
 missing=()
 for package in chromium fonts-dejavu-core libcairo2 libpango-1.0-0 libpangoft2-1.0-0 \
-    libreoffice-writer-nogui postgresql redis-server nginx-light openssl; do
+    libreoffice-writer-nogui postgresql redis-server nginx-light systemd openssl; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,12 +1,15 @@
 """The files in deploy/ are what Debian's tools accept.
 
+- ``deploy/malverkstad@.service``: ``systemd-analyze verify`` (on a copy whose ExecStart names an
+  executable that exists here: verify insists on it) and ``systemd-analyze security --offline``
+  on the file as shipped, whose overall exposure must stay at or below 3.0.
 - ``deploy/nginx.conf``: ``nginx -t`` with a temporary main configuration that includes the
   site, which differs from the shipped one only in its certificate paths (a throw-away
   self-signed certificate made with openssl).
 - ``deploy/env.example``: names every variable of the guide's environment file, each one the
   app reads, and nothing that would break the units (``PORT``).
 
-A test whose binary is missing is skipped; scripts/test.sh installs them (openssl,
+A test whose binary is missing is skipped; scripts/test.sh installs them (systemd, openssl,
 nginx-light).
 """
 
@@ -16,15 +19,19 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"
+UNIT = DEPLOY / "malverkstad@.service"
 SITE = DEPLOY / "nginx.conf"
 ENV = DEPLOY / "env.example"
 GUIDE = REPO / "docs" / "deploy.md"
+EXEC_START = "ExecStart=/opt/malverkstad/venv/bin/malverkstad serve"
+MAX_EXPOSURE = 3.0
 # The variables of the environment file docs/deploy.md printed before it moved to
 # deploy/env.example: the example must keep every one of them.
 GUIDE_ENV = (
@@ -54,6 +61,108 @@ def changed_lines(before: str, after: str) -> list[tuple[str, str]]:
     old, new = before.splitlines(), after.splitlines()
     assert len(old) == len(new)
     return [(a, b) for a, b in zip(old, new, strict=True) if a != b]
+
+
+# --- systemd -------------------------------------------------------------------------------
+
+
+def test_unit_runs_the_console_script_as_its_own_user() -> None:
+    """What docs/deploy.md promises about the unit, line by line."""
+    lines = UNIT.read_text().splitlines()
+    for line in (
+        EXEC_START,
+        "User=malverkstad",
+        "Group=malverkstad",
+        "UMask=0077",
+        "EnvironmentFile=/etc/malverkstad.env",
+        "Environment=PORT=%i",
+        "ProtectSystem=strict",
+        "ReadWritePaths=/var/lib/malverkstad",
+        "CapabilityBoundingSet=",
+        "TimeoutStopSec=10",
+    ):
+        assert line in lines, line
+
+
+def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+    """``verify`` finds no error; only ExecStart's binary is swapped for one that exists here."""
+    analyze = binary("systemd-analyze")
+    shipped = UNIT.read_text()
+    local = shipped.replace(EXEC_START, f"ExecStart={binary('true', '/bin/true')} serve")
+    changes = changed_lines(shipped, local)
+    assert len(changes) == 1 and changes[0][0] == EXEC_START, changes
+    (tmp_path / "malverkstad@8001.service").write_text(local)
+    check = subprocess.run(
+        [analyze, "verify", "--man=no", "malverkstad@8001.service"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert check.returncode == 0 and not check.stderr.strip(), check.stderr
+
+
+def test_unit_exposure_is_at_most_3(tmp_path: Path) -> None:
+    """``systemd-analyze security`` on the shipped file scores it 3.0 or lower ("OK")."""
+    analyze = binary("systemd-analyze")
+    unit = tmp_path / "malverkstad@8001.service"
+    shutil.copyfile(UNIT, unit)
+    check = subprocess.run(
+        [analyze, "security", "--offline=yes", "--no-pager", str(unit)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    found = re.search(r"Overall exposure level for \S+: (\d+(?:\.\d+)?)", check.stdout)
+    assert found, check.stdout + check.stderr
+    assert float(found[1]) <= MAX_EXPOSURE, check.stdout
+
+
+MDWE_PROBE = r"""
+import ctypes, io, os, sys, tempfile
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(65, 1, 0, 0, 0) != 0:  # PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN
+    sys.exit(77)
+from gevent import monkey
+monkey.patch_all()
+os.environ.update(INSTANCE_PATH=tempfile.mkdtemp(), ASYNC_MODE="gevent")
+import urllib.request
+import psycopg  # noqa: F401  (loads libpq)
+from gevent.pywsgi import WSGIServer
+from workshop import create_app
+from workshop.documents import pdf
+app = create_app({"SECRET_KEY": "probe"})
+assert pdf.to_pdf("<html lang=sv><body><h1>Målverkstad</h1></body></html>").startswith(b"%PDF")
+server = WSGIServer(("127.0.0.1", 0), app, log=None)
+server.start()
+assert b'"ok"' in urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/healthz").read()
+print("ok")
+"""
+
+
+def test_memory_deny_write_execute_leaves_the_worker_working(tmp_path: Path) -> None:
+    """The unit's ``MemoryDenyWriteExecute=yes`` does not break gevent, WeasyPrint or psycopg.
+
+    The kernel's own W^X switch (``PR_SET_MDWE``, Linux 6.3) refuses what systemd's filter
+    refuses (writable-and-executable mappings, making memory executable later) in a process
+    that imports gevent and the app, renders a PDF through WeasyPrint's cffi and serves a
+    request. systemd 252 applies it with seccomp, which also refuses ``mprotect(PROT_EXEC)``
+    on memory that already was executable; nothing here does that either (checked once under
+    strace).
+    """
+    pytest.importorskip("gevent")
+    probe = subprocess.run(
+        [sys.executable, "-c", MDWE_PROBE],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    if probe.returncode == 77:
+        pytest.skip("the kernel has no PR_SET_MDWE (Linux 6.3 or later)")
+    assert probe.returncode == 0 and probe.stdout.strip() == "ok", probe.stderr[-3000:]
+    assert "MemoryDenyWriteExecute=yes" in UNIT.read_text().splitlines()
 
 
 # --- nginx ---------------------------------------------------------------------------------
@@ -148,5 +257,5 @@ def test_env_example_names_the_guides_variables() -> None:
 
 def test_guide_points_at_the_deploy_files() -> None:
     guide = GUIDE.read_text()
-    for path in ("deploy/nginx.conf", "deploy/env.example"):
+    for path in ("deploy/malverkstad@.service", "deploy/nginx.conf", "deploy/env.example"):
         assert path in guide, path
