@@ -1,4 +1,4 @@
-"""The files in deploy/ are what Debian's tools accept.
+"""The files in deploy/ are what Debian's tools accept, and the backup steps of docs/deploy.md work.
 
 - ``deploy/malverkstad@.service``: ``systemd-analyze verify`` (on a copy whose ExecStart names an
   executable that exists here: verify insists on it) and ``systemd-analyze security --offline``
@@ -8,9 +8,12 @@
   self-signed certificate made with openssl).
 - ``deploy/env.example``: names every variable of the guide's environment file, each one the
   app reads, and nothing that would break the units (``PORT``).
+- Backup and restore (docs/deploy.md "6. Backups"): ``pg_dump --format=custom`` of a database
+  with a whole dialogue made through the services, ``pg_restore`` into a new database, and the
+  same rows in every table; PostgreSQL only.
 
 A test whose binary is missing is skipped; scripts/test.sh installs them (systemd, openssl,
-nginx-light).
+nginx-light, postgresql).
 """
 
 from __future__ import annotations
@@ -21,8 +24,17 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from workshop import create_app, services
+from workshop.extensions import db
+
+from .builders import build_workshop
+from .conftest import Databases
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"
@@ -46,6 +58,9 @@ GUIDE_ENV = (
     "FACILITATOR_USERNAME",
     "FACILITATOR_PASSWORD",
 )
+# The backup and restore commands as docs/deploy.md prints them (without sudo and the paths).
+DUMP = ("pg_dump", "--format=custom")
+RESTORE = ("pg_restore", "--exit-on-error", "--single-transaction")
 
 
 def binary(name: str, *fallbacks: str) -> str:
@@ -259,3 +274,89 @@ def test_guide_points_at_the_deploy_files() -> None:
     guide = GUIDE.read_text()
     for path in ("deploy/malverkstad@.service", "deploy/nginx.conf", "deploy/env.example"):
         assert path in guide, path
+
+
+# --- PostgreSQL backup and restore ---------------------------------------------------------
+
+
+def every_row(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Each table of the public schema (alembic_version included) with its rows, sorted."""
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    try:
+        with engine.connect() as connection:
+            names = sa.inspect(connection).get_table_names()
+            return {
+                name: sorted(
+                    (tuple(row) for row in connection.execute(sa.text(f'SELECT * FROM "{name}"'))),
+                    key=repr,
+                )
+                for name in names
+            }
+    finally:
+        engine.dispose()
+
+
+def sequences(url: str) -> dict[str, int | None]:
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'"
+                )
+            )
+            return {name: value for name, value in rows}
+    finally:
+        engine.dispose()
+
+
+def test_pg_dump_and_restore_keep_every_row(
+    databases: Databases, app: Flask, database_url: str, tmp_path: Path
+) -> None:
+    """The guide's backup, restored into a new database, has the same rows in every table."""
+    server = databases.server
+    if server is None:
+        pytest.skip("PostgreSQL's pg_dump and pg_restore: runs with TEST_DATABASE=postgresql")
+    guide = GUIDE.read_text()
+    assert " ".join(DUMP) in guide and " ".join(RESTORE) in guide
+    wid = build_workshop(app)
+    source = every_row(database_url)
+    for table in ("workshop", "proposal", "ballot", "decision"):
+        assert source.get(table), f"no rows in {table}: {sorted(source)}"
+
+    connect = ["--host=127.0.0.1", f"--port={server.port}", "--username=postgres"]
+    dump = tmp_path / "malverkstad.dump"
+    database = sa.make_url(database_url).database or ""
+    subprocess.run(
+        [str(server.bin / DUMP[0]), *DUMP[1:], *connect, f"--file={dump}", database],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    restored_name = f"{database}_restored"
+    subprocess.run(
+        [str(server.bin / "createdb"), *connect, restored_name],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    restored = server.url(restored_name)
+    try:
+        subprocess.run(
+            [str(server.bin / RESTORE[0]), *RESTORE[1:], *connect, f"--dbname={restored_name}",
+             str(dump)],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        copy = every_row(restored)
+        assert sorted(copy) == sorted(source)
+        for table, rows in source.items():
+            assert len(copy[table]) == len(rows), table
+            assert copy[table] == rows, table
+        assert sequences(restored) == sequences(database_url)
+
+        # The app runs on the restored database: at the newest migration, new ids follow on.
+        again = create_app(
+            {"TESTING": True, "SQLALCHEMY_DATABASE_URI": restored, "SECRET_KEY": "test"}
+        )
+        with again.app_context():
+            assert services.create_from_template().id > wid
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        databases.drop(restored)
