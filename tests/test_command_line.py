@@ -1,4 +1,6 @@
-"""The command line: help creates nothing, and an operator migrates an empty database himself.
+"""The command line and the server run as a service: help creates nothing, an operator migrates
+an empty database himself, a generated password stays out of the log, and the retention purge
+runs again while the server runs.
 
 Each command runs as ``flask --app workshop`` or ``python -m workshop`` (the ``malverkstad``
 group) in a temporary working directory, on this checkout's code.
@@ -11,14 +13,17 @@ import re
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy as sa
 from flask import Flask
 
 from workshop import create_app, serving
 from workshop.db import schema_is_current
+from workshop.models import Workshop
 
 from .conftest import Databases
 from .processes import free_port, start_run_py, stop_process
@@ -163,3 +168,41 @@ def test_a_generated_first_password_goes_to_an_owner_only_file_not_into_the_log(
         assert response.status_code == 302 and "/login" not in response.headers["Location"]
     finally:
         stop_process(process)
+
+
+def test_a_running_server_purges_again_on_its_interval(tmp_path: Path) -> None:
+    """The purge at start-up is not the only one: a server that keeps running erases a dialogue
+    as soon as it passes RETENTION_DAYS, on the next PURGE_INTERVAL."""
+    database = tmp_path / "service.db"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "PUBLIC_URL": url,
+        "FACILITATOR_PASSWORD": "purge-lösenord-3",
+        "PYTHONUNBUFFERED": "1",
+        "RETENTION_DAYS": "7",
+        "PURGE_INTERVAL": "0.5",
+    }
+    process = start_run_py(env, tmp_path / "server.log", url)
+    engine = sa.create_engine(f"sqlite:///{database}", poolclass=sa.NullPool)
+    table = Workshop.__table__
+    try:
+        with engine.begin() as connection:  # the KS mål 2019 dialogue, made 10 days ago
+            connection.execute(
+                table.update().values(created_at=sa.func.datetime("now", "-10 days"))
+            )
+        deadline = time.monotonic() + 20
+        erased = None
+        while erased is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with engine.connect() as connection:
+                erased = connection.scalar(sa.select(table.c.erased_at))
+        assert erased is not None, (tmp_path / "server.log").read_text()
+    finally:
+        stop_process(process)
+        engine.dispose()

@@ -79,6 +79,9 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         # still works, and logging out (which clears the session) ends them.
         "WTF_CSRF_TIME_LIMIT": None,
         "RETENTION_DAYS": int(os.environ.get("RETENTION_DAYS", "90")),
+        # A running server purges again every PURGE_INTERVAL seconds (once a day), so one that
+        # runs for months still erases on time; 0: only at start-up and by the purge command.
+        "PURGE_INTERVAL": float(os.environ.get("PURGE_INTERVAL", str(24 * 60 * 60))),
         "BABEL_DEFAULT_LOCALE": "sv",
         "LANGUAGES": ["sv", "en"],
         # Follow-up: the latest value of a KPI from Kolada's open API, only when enabled.

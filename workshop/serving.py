@@ -25,6 +25,7 @@ from . import queries, services
 from .extensions import socketio
 from .models import Workshop
 
+log = logging.getLogger(__name__)
 SID = re.compile(r"([?&]sid=)[^&\s\"']*")
 # Where a generated first password goes when the output is not a terminal (a journal, a file).
 PASSWORD_FILE = "forsta-losenordet.txt"
@@ -135,6 +136,24 @@ def banner(
     )
 
 
+def purge_periodically(app: Flask, interval: float) -> None:
+    """Run the retention purge every ``interval`` seconds for as long as the server runs.
+
+    Each worker runs its own; two at once are harmless: ``purge_expired`` is one unit of work
+    that erases only workshops not erased yet, and erasing is idempotent. A failure is logged
+    and the next round comes as planned.
+    """
+    while True:
+        socketio.sleep(interval)
+        try:
+            with app.app_context():
+                erased = services.purge_expired(int(app.config["RETENTION_DAYS"]))
+            if erased:
+                log.info("retention purge erased the participants of %d dialogues", len(erased))
+        except Exception:  # noqa: BLE001 - a database that is away now may be back next time
+            log.exception("the retention purge failed; it runs again in %.0f s", interval)
+
+
 def serve(app: Flask) -> None:
     """Ensure the first facilitator and the KS mål 2019 dialogue, print the banner, serve.
 
@@ -156,6 +175,8 @@ def serve(app: Flask) -> None:
             password_file = write_password_file(Path(app.instance_path), password)
         text = banner(app, workshop, password, terminal=terminal, password_file=password_file)
         print(text, flush=True)
+    if app.config["RETENTION_DAYS"] and app.config["PURGE_INTERVAL"] > 0:
+        socketio.start_background_task(purge_periodically, app, app.config["PURGE_INTERVAL"])
     host, port = app.config["HOST"], app.config["PORT"]
     if app.config["ASYNC_MODE"] == "gevent":
         serve_gevent(app, host, port, access_log=app.config["ACCESS_LOG"])
