@@ -179,6 +179,9 @@ def app(database_url: str) -> Iterator[Flask]:
     with app.app_context():
         services.create_facilitator("samtalsledare", PASSWORD)
     yield app
+    # A coalesced push (PUSH_INTERVAL > 0) still running would open a connection after the
+    # engine is disposed below, left to the garbage collector (psycopg's ResourceWarning).
+    assert rooms.wait_for_pushes(10), "a live push was still running 10 s after the test"
     with app.app_context():
         # The connection registry lives in the process: sockets a test left open would count
         # for the next test's workshop 1 (ids start again in each test database).

@@ -213,6 +213,19 @@ def forget_pushes() -> None:
         _pushed_shape.clear()
 
 
+def wait_for_pushes(timeout: float) -> bool:
+    """Wait until no coalesced push is pending or running (at most ``timeout`` seconds); True
+    if none is. A test's teardown calls it so no push task queries a database being dropped."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with _lock:
+            if not _flushing:
+                return True
+        if time.monotonic() > deadline:
+            return False
+        socketio.sleep(0.02)
+
+
 def push_state(workshop_id: int) -> None:
     """Have the current snapshot sent to the facilitator, presenter and phones of a workshop.
 

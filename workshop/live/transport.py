@@ -198,6 +198,12 @@ def checked_websocket_class(base: type, max_size: int) -> type:
                 bound_gevent_websocket(websocket, max_size)
             return super().__call__(environ, start_response)
 
+        def close(self) -> None:
+            try:
+                super().close()
+            except OSError:  # the client reset the connection first: nothing is left to close
+                pass  # (simple-websocket lets this escape Engine.IO's writer as a traceback)
+
         def wait(self) -> Any:
             data = super().wait()
             if data is None:
